@@ -1,0 +1,147 @@
+//! Opening the database: PostgreSQL from a URL, or a SQLite file in WAL mode with foreign
+//! keys enforced, with pool settings from [`StoreConfig`].
+
+use std::time::Duration;
+
+use lia_migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+
+/// Database settings. Defaults suit one server process on a small machine; see the crate
+/// README for sizing a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreConfig {
+    /// `postgres://...` or `sqlite://...`; when unset, the SQLite file at `sqlite_path`.
+    pub database_url: Option<String>,
+    /// The SQLite file used when no URL is set, created if missing.
+    pub sqlite_path: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a query may wait for a free connection before failing as unavailable.
+    pub acquire_timeout_secs: u64,
+    /// How long an idle connection above `min_connections` is kept.
+    pub idle_timeout_secs: u64,
+    /// How long SQLite waits on a locked database before giving up.
+    pub sqlite_busy_timeout_secs: u64,
+    /// Log every statement at debug level.
+    pub log_statements: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            sqlite_path: "lia.db".to_owned(),
+            max_connections: 10,
+            min_connections: 1,
+            acquire_timeout_secs: 5,
+            idle_timeout_secs: 300,
+            sqlite_busy_timeout_secs: 5,
+            log_statements: false,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The URL to connect to: `database_url`, or the SQLite file.
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.sqlite_path))
+    }
+
+    /// The URL with any password replaced by `***`, for logs and error messages.
+    #[must_use]
+    pub fn masked_url(&self) -> String {
+        mask_password(&self.url())
+    }
+
+    fn connect_options(&self) -> ConnectOptions {
+        let mut options = ConnectOptions::new(self.url());
+        let busy_timeout = Duration::from_secs(self.sqlite_busy_timeout_secs);
+        options
+            .max_connections(self.max_connections)
+            .min_connections(self.min_connections.min(self.max_connections))
+            .acquire_timeout(Duration::from_secs(self.acquire_timeout_secs))
+            .idle_timeout(Duration::from_secs(self.idle_timeout_secs))
+            .sqlx_logging(self.log_statements)
+            .map_sqlx_sqlite_opts(move |sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(busy_timeout)
+            });
+        options
+    }
+}
+
+/// Opens the pool described by `config`.
+///
+/// # Errors
+/// [`StoreError::Connect`] when the database cannot be opened.
+pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection, StoreError> {
+    Database::connect(config.connect_options())
+        .await
+        .map_err(|source| StoreError::Connect {
+            target: config.masked_url(),
+            source,
+        })
+}
+
+/// Applies every pending migration (adopting a reference database, see `lia-migration`).
+///
+/// # Errors
+/// [`StoreError::Migrate`] when a migration fails.
+pub async fn migrate(connection: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(connection, None)
+        .await
+        .map_err(StoreError::Migrate)
+}
+
+/// Replaces the password of a `scheme://user:password@host/...` URL with `***`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            mask_password("postgres://lia:secret@db:5432/lia"),
+            "postgres://lia:***@db:5432/lia"
+        );
+        assert_eq!(
+            mask_password("postgres://lia@db/lia"),
+            "postgres://lia@db/lia"
+        );
+        assert_eq!(
+            mask_password("sqlite://lia.db?mode=rwc"),
+            "sqlite://lia.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn defaults_to_a_sqlite_file() {
+        assert_eq!(StoreConfig::default().url(), "sqlite://lia.db?mode=rwc");
+    }
+}

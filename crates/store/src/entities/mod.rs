@@ -1,0 +1,11 @@
+//! sea-orm entities mirroring the schema of `lia-migration` (and of the reference's Alembic
+//! head `007`, which it adopts). Private to this crate: callers see domain types only.
+
+#![expect(
+    unreachable_pub,
+    reason = "sea-orm derives need `pub` items; the module itself is private"
+)]
+
+pub(crate) mod conversation;
+pub(crate) mod message;
+pub(crate) mod user;

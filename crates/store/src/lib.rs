@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod connect;
+mod conversations;
+mod entities;
+mod error;
+mod mapping;
+mod timestamps;
+mod users;
+
+pub mod bulk;
+
+pub use connect::{StoreConfig, connect, migrate};
+pub use conversations::SqlConversationRepository;
+pub use error::StoreError;
+pub use sea_orm::DatabaseConnection;
+pub use users::SqlUserRepository;
