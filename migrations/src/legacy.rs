@@ -51,7 +51,7 @@ pub async fn detect_legacy_schema(manager: &SchemaManager<'_>) -> Result<LegacyS
     })
 }
 
-/// Brings an adopted reference schema up to what Lia relies on: the keyset paging index, and
+/// Brings an adopted reference schema up to what Lia relies on: the paging indexes, and
 /// `messages.conversation_id NOT NULL` (left nullable by the reference's legacy 004 path)
 /// when no row breaks it.
 pub(crate) async fn upgrade_reference_schema(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -74,5 +74,5 @@ pub(crate) async fn upgrade_reference_schema(manager: &SchemaManager<'_>) -> Res
                 .await?;
         }
     }
-    crate::m20251129_000001_create_schema::create_message_paging_index(manager).await
+    crate::m20251129_000001_create_schema::create_paging_indexes(manager).await
 }

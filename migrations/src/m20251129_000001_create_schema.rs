@@ -43,6 +43,7 @@ enum Messages {
 }
 
 const MESSAGE_PAGING_INDEX: &str = "ix_messages_conversation_created_id";
+const HISTORY_INDEX: &str = "ix_conversations_user_updated_id";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -151,21 +152,16 @@ async fn create_schema(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    for (name, column) in [
-        ("ix_conversations_user_created", Conversations::CreatedAt),
-        ("ix_conversations_user_updated", Conversations::UpdatedAt),
-    ] {
-        manager
-            .create_index(
-                Index::create()
-                    .name(name)
-                    .table(Conversations::Table)
-                    .col(Conversations::UserId)
-                    .col(column)
-                    .to_owned(),
-            )
-            .await?;
-    }
+    manager
+        .create_index(
+            Index::create()
+                .name("ix_conversations_user_created")
+                .table(Conversations::Table)
+                .col(Conversations::UserId)
+                .col(Conversations::CreatedAt)
+                .to_owned(),
+        )
+        .await?;
 
     manager
         .create_table(
@@ -194,12 +190,31 @@ async fn create_schema(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
+    create_paging_indexes(manager).await
+}
+
+/// (user, updated_at, id) serves the history page in order, so a page stops after `limit`
+/// rows instead of sorting all of a user's conversations; (conversation, created_at, id)
+/// serves detail paging by offset and by keyset cursor, and every lookup by conversation.
+pub(crate) async fn create_paging_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_index(
+            Index::create()
+                .name(HISTORY_INDEX)
+                .table(Conversations::Table)
+                .col(Conversations::UserId)
+                .col(Conversations::UpdatedAt)
+                .col(Conversations::Id)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
     create_message_paging_index(manager).await
 }
 
 /// (conversation, created_at, id): serves detail paging by offset and by keyset cursor, and
 /// every lookup by conversation.
-pub(crate) async fn create_message_paging_index(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+async fn create_message_paging_index(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     manager
         .create_index(
             Index::create()

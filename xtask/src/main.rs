@@ -1,1 +1,67 @@
-fn main() {}
+//! `cargo xtask`: project automation written in Rust, so it runs wherever cargo does.
+//!
+//! ```text
+//! cargo xtask migrate up [N] | down [N] | status | fresh
+//! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
+//! ```
+//!
+//! Both act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
+
+mod migrate;
+mod rng;
+mod seed;
+mod text;
+
+use anyhow::{Context, Result, bail};
+use lia_store::StoreConfig;
+
+const USAGE: &str = "\
+usage:
+  cargo xtask migrate up [N] | down [N] | status | fresh
+  cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
+
+Both act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(&args))
+}
+
+async fn run(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        bail!("{USAGE}")
+    };
+    let config = store_config();
+    match command.as_str() {
+        "migrate" => migrate::run(&config, rest).await,
+        "seed" => seed::run(&config, &seed::Options::parse(rest)?).await,
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n{USAGE}"),
+    }
+}
+
+fn store_config() -> StoreConfig {
+    StoreConfig {
+        database_url: std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty()),
+        ..StoreConfig::default()
+    }
+}
+
+/// Parses the value following a flag.
+fn flag_value<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    value
+        .with_context(|| format!("{flag} needs a value"))?
+        .parse()
+        .with_context(|| format!("invalid value for {flag}"))
+}

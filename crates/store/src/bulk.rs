@@ -85,20 +85,22 @@ pub async fn import_users(
     Ok(ids)
 }
 
-/// Inserts `conversations` with all their messages in one transaction; returns the number of
-/// messages inserted.
+/// Inserts `conversations` with all their messages in one transaction; returns their new ids,
+/// in input order.
 ///
 /// # Errors
 /// Any database error; nothing is inserted then.
 pub async fn import_conversations(
     connection: &DatabaseConnection,
     conversations: Vec<ImportConversation>,
-) -> Result<u64, RepositoryError> {
+) -> Result<Vec<ConversationId>, RepositoryError> {
     let transaction = connection.begin().await.map_err(repository_error)?;
+    let mut ids = Vec::with_capacity(conversations.len());
     let mut conversation_rows = Vec::with_capacity(conversations.len());
     let mut message_rows = Vec::new();
     for imported in conversations {
         let id = ConversationId::new_v7().0;
+        ids.push(ConversationId(id));
         let updated_at = imported
             .messages
             .last()
@@ -121,11 +123,10 @@ pub async fn import_conversations(
             ..Default::default()
         }));
     }
-    let n_messages = message_rows.len() as u64;
     insert_chunked::<conversation::Entity, _>(&transaction, conversation_rows).await?;
     insert_chunked::<message::Entity, _>(&transaction, message_rows).await?;
     transaction.commit().await.map_err(repository_error)?;
-    Ok(n_messages)
+    Ok(ids)
 }
 
 async fn insert_chunked<E, A>(

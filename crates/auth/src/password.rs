@@ -1,0 +1,261 @@
+//! Password hashing: Argon2id for new hashes, legacy bcrypt still verified, all of it on the
+//! blocking thread pool behind a semaphore, so a flood of logins queues instead of starving
+//! the async runtime or exhausting memory (each Argon2 hash holds `memory_kib` of RAM).
+
+use std::sync::Arc;
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _,
+    Version,
+};
+use lia_domain::PasswordHash;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::error::AuthError;
+
+/// Argon2id cost parameters and the concurrency bound.
+///
+/// The defaults are argon2-cffi's (`m=65536, t=3, p=4`), which the reference service used,
+/// so its hashes verify without a rehash: about 64 MiB and 50–150 ms of CPU per hash on a
+/// current server core. Lower them only for tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Hashes computed at once; the rest wait. Defaults to the number of CPUs.
+    pub max_concurrent: usize,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 65_536,
+            iterations: 3,
+            parallelism: 4,
+            max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Wrong password, malformed hash, or no such user.
+    Mismatch,
+    /// Right password; `needs_rehash` when the hash is bcrypt or has outdated parameters.
+    Valid {
+        /// Whether the caller should store a fresh hash.
+        needs_rehash: bool,
+    },
+}
+
+/// Hashes and verifies passwords. Cheap to clone.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password, verified when the user does not exist, so an unknown
+    /// email costs the same time as a wrong password.
+    dummy_hash: Arc<str>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with `config`'s parameters; computes its dummy hash once.
+    ///
+    /// # Errors
+    /// [`AuthError::Config`] when the parameters are out of Argon2's ranges.
+    pub fn new(config: &HashingConfig) -> Result<Self, AuthError> {
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            Some(32),
+        )
+        .map_err(|e| AuthError::Config(format!("argon2 parameters: {e}")))?;
+        let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    /// A new Argon2id hash of `password` in PHC form.
+    ///
+    /// # Errors
+    /// [`AuthError::Hashing`] if hashing fails (it should not).
+    pub async fn hash(&self, password: &str) -> Result<PasswordHash, AuthError> {
+        let params = self.params.clone();
+        let password = password.to_owned();
+        self.on_blocking_pool(move || hash_blocking(&params, &password))
+            .await?
+            .map(PasswordHash)
+    }
+
+    /// Checks `password` against `stored`; with `None` (unknown user) it verifies against a
+    /// dummy hash and reports a mismatch, taking the same time.
+    ///
+    /// # Errors
+    /// [`AuthError::Hashing`] only if the blocking pool is gone (shutdown).
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&PasswordHash>,
+    ) -> Result<Verification, AuthError> {
+        let known_user = stored.is_some();
+        let hash = stored.map_or_else(|| self.dummy_hash.to_string(), |h| h.0.clone());
+        let password = password.to_owned();
+        let params = self.params.clone();
+        let verification = self
+            .on_blocking_pool(move || verify_blocking(&params, &password, &hash))
+            .await?;
+        Ok(if known_user {
+            verification
+        } else {
+            Verification::Mismatch
+        })
+    }
+
+    async fn on_blocking_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AuthError::Hashing("hasher closed".into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AuthError::Hashing(format!("hashing task failed: {e}")))
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_blocking(params: &Params, password: &str) -> Result<String, AuthError> {
+    argon2(params)
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| AuthError::Hashing(e.to_string()))
+}
+
+fn verify_blocking(params: &Params, password: &str, stored: &str) -> Verification {
+    if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
+        // bcrypt hashed only the first 72 bytes when the hash was made, so compare those:
+        // the reference's bcrypt 5 refused longer passwords and locked such users out.
+        return match bcrypt::verify(password, stored) {
+            Ok(true) => Verification::Valid { needs_rehash: true },
+            _ => Verification::Mismatch,
+        };
+    }
+    let Ok(parsed) = Phc::new(stored) else {
+        return Verification::Mismatch;
+    };
+    if argon2(params)
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return Verification::Mismatch;
+    }
+    let current = Params::try_from(&parsed).ok();
+    let up_to_date = parsed.algorithm.as_str() == "argon2id"
+        && current.is_some_and(|p| {
+            p.m_cost() == params.m_cost()
+                && p.t_cost() == params.t_cost()
+                && p.p_cost() == params.p_cost()
+        });
+    Verification::Valid {
+        needs_rehash: !up_to_date,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> HashingConfig {
+        HashingConfig {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn argon2id_hashes_verify_and_reject_wrong_passwords() {
+        let hasher = PasswordHasher::new(&fast()).unwrap();
+        let hash = hasher.hash("Secret123").await.unwrap();
+        assert!(hash.0.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(
+            hasher.verify("Secret123", Some(&hash)).await.unwrap(),
+            Verification::Valid {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            hasher.verify("secret123", Some(&hash)).await.unwrap(),
+            Verification::Mismatch
+        );
+        assert_eq!(
+            hasher.verify("Secret123", None).await.unwrap(),
+            Verification::Mismatch
+        );
+        let garbage = PasswordHash("not a hash".into());
+        assert_eq!(
+            hasher.verify("Secret123", Some(&garbage)).await.unwrap(),
+            Verification::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn legacy_and_outdated_hashes_ask_for_a_rehash() {
+        let hasher = PasswordHasher::new(&fast()).unwrap();
+        let bcrypt_hash = PasswordHash(bcrypt::hash("Secret123", 4).unwrap());
+        assert_eq!(
+            hasher
+                .verify("Secret123", Some(&bcrypt_hash))
+                .await
+                .unwrap(),
+            Verification::Valid { needs_rehash: true }
+        );
+        assert_eq!(
+            hasher.verify("Wrong123", Some(&bcrypt_hash)).await.unwrap(),
+            Verification::Mismatch
+        );
+        let long = "A1".repeat(50);
+        let long_hash = PasswordHash(bcrypt::hash(&long, 4).unwrap());
+        assert_eq!(
+            hasher.verify(&long, Some(&long_hash)).await.unwrap(),
+            Verification::Valid { needs_rehash: true }
+        );
+
+        let stronger = PasswordHasher::new(&HashingConfig {
+            memory_kib: 2048,
+            ..fast()
+        })
+        .unwrap();
+        let old = hasher.hash("Secret123").await.unwrap();
+        assert_eq!(
+            stronger.verify("Secret123", Some(&old)).await.unwrap(),
+            Verification::Valid { needs_rehash: true }
+        );
+    }
+}
