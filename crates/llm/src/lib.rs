@@ -1,1 +1,21 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod local;
+pub mod provider;
+pub mod providers;
+pub mod registry;
+pub mod reliability;
+pub mod sse;
+pub mod structured;
+pub mod types;
+
+pub use error::{LlmError, TimeoutKind};
+pub use provider::{LlmProvider, collect};
+pub use registry::{LlmConfig, ProviderRegistry};
+pub use reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
+pub use structured::StructuredSentiment;
+pub use types::{
+    ChatMessage, ChatRequest, ChatRole, ChatStream, Completion, FinishReason, GenerationSettings,
+    ModelDescriptor, StreamEvent, Usage,
+};

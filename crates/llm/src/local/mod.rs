@@ -1,0 +1,238 @@
+//! `local`: a built-in offline provider that needs no network and no key, so a fresh
+//! checkout can chat. Replies come from a small ELIZA-style engine, deterministic, streamed
+//! word by word at a configurable pace. In structured mode it answers with the structured
+//! JSON document, its sentiment fields taken from a small word lexicon.
+
+mod eliza;
+mod eliza_rules;
+mod mood;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LlmError;
+use crate::provider::LlmProvider;
+use crate::types::{
+    ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, StreamEvent, Usage,
+};
+
+/// Settings of the offline provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LocalConfig {
+    /// Pause between streamed words, in milliseconds (0 streams as fast as possible).
+    pub pace_ms: u64,
+    /// The models advertised in the catalogue (any model id is accepted).
+    pub models: Vec<ModelDescriptor>,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            pace_ms: 25,
+            models: vec![ModelDescriptor::new(
+                "lia-local",
+                "Lia offline (ELIZA)",
+                8_192,
+            )],
+        }
+    }
+}
+
+/// The offline provider.
+#[derive(Debug, Clone, Default)]
+pub struct LocalProvider {
+    config: LocalConfig,
+}
+
+impl LocalProvider {
+    /// A provider with `config`.
+    #[must_use]
+    pub fn new(config: LocalConfig) -> Self {
+        Self { config }
+    }
+
+    /// The whole reply `request` gets, before streaming.
+    fn reply(request: &ChatRequest) -> String {
+        let mut history = Vec::new();
+        let mut input = "";
+        for message in &request.messages {
+            match message.role {
+                ChatRole::System => {}
+                ChatRole::User | ChatRole::Assistant => {
+                    history.push(eliza::Turn {
+                        from_user: message.role == ChatRole::User,
+                        text: &message.content,
+                    });
+                }
+            }
+        }
+        // Everything before the last user message is history.
+        if let Some(position) = history.iter().rposition(|turn| turn.from_user) {
+            input = history.get(position).map_or("", |turn| turn.text);
+            history.truncate(position);
+        }
+        let text = eliza::respond(&history, input);
+        if request.structured {
+            let mood = mood::assess(input);
+            serde_json::json!({
+                "response": text,
+                "sentiment_score": mood.score,
+                "sentiment_label": mood.label,
+                "sentiment_emotion": mood.emotion,
+            })
+            .to_string()
+        } else {
+            text
+        }
+    }
+}
+
+#[async_trait]
+impl LlmProvider for LocalProvider {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn models(&self) -> &[ModelDescriptor] {
+        &self.config.models
+    }
+
+    async fn stream(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
+        let reply = Self::reply(request);
+        let pieces = split_keeping_spaces(&reply);
+        let usage = Usage {
+            prompt_tokens: request
+                .messages
+                .iter()
+                .map(|m| word_count(&m.content))
+                .sum(),
+            completion_tokens: u32::try_from(pieces.len()).unwrap_or(u32::MAX),
+        };
+        let pace = Duration::from_millis(self.config.pace_ms);
+        let words = futures::stream::iter(pieces.into_iter().enumerate()).then(
+            move |(index, piece)| async move {
+                if index > 0 && !pace.is_zero() {
+                    tokio::time::sleep(pace).await;
+                }
+                Ok(StreamEvent::Text(piece))
+            },
+        );
+        let tail = futures::stream::iter([
+            Ok(StreamEvent::Usage(usage)),
+            Ok(StreamEvent::Finished(FinishReason::Stop)),
+        ]);
+        Ok(Box::pin(futures::StreamExt::chain(words, tail)))
+    }
+}
+
+use futures::StreamExt as _;
+
+/// `text` split after each run of whitespace, so concatenating the pieces gives it back.
+fn split_keeping_spaces(text: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut in_space = false;
+    for c in text.chars() {
+        if in_space && !c.is_whitespace() {
+            pieces.push(std::mem::take(&mut current));
+        }
+        in_space = c.is_whitespace();
+        current.push(c);
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+fn word_count(text: &str) -> u32 {
+    u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::collect;
+    use crate::types::ChatMessage;
+
+    fn request(text: &str, structured: bool) -> ChatRequest {
+        ChatRequest {
+            structured,
+            ..ChatRequest::new(
+                "anything",
+                vec![
+                    ChatMessage::new(ChatRole::System, "sys"),
+                    ChatMessage::new(ChatRole::User, text),
+                ],
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn streams_a_deterministic_reply_word_by_word() {
+        let provider = LocalProvider::new(LocalConfig {
+            pace_ms: 0,
+            ..LocalConfig::default()
+        });
+        let first = collect(
+            provider
+                .stream(&request("I feel happy about my garden", false))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let second = collect(
+            provider
+                .stream(&request("I feel happy about my garden", false))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(first, second);
+        assert!(!first.text.is_empty());
+        assert_eq!(first.finish_reason, Some(FinishReason::Stop));
+        let mut stream = provider
+            .stream(&request("I feel happy about my garden", false))
+            .await
+            .unwrap();
+        let mut n_text = 0;
+        while let Some(Ok(event)) = stream.next().await {
+            if matches!(event, StreamEvent::Text(_)) {
+                n_text += 1;
+            }
+        }
+        assert_eq!(n_text, first.text.split_whitespace().count());
+    }
+
+    #[tokio::test]
+    async fn structured_mode_answers_with_the_json_document() {
+        let provider = LocalProvider::new(LocalConfig {
+            pace_ms: 0,
+            ..LocalConfig::default()
+        });
+        let completion = collect(
+            provider
+                .stream(&request("I love this, it is wonderful!", true))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let document: serde_json::Value = serde_json::from_str(&completion.text).unwrap();
+        assert!(document["response"].as_str().is_some_and(|r| !r.is_empty()));
+        assert!(document["sentiment_score"].as_f64().unwrap() > 0.1);
+        assert_eq!(document["sentiment_label"], "Positive");
+    }
+
+    #[test]
+    fn splitting_keeps_every_character() {
+        for text in ["", "one", "two  words ", " lead\nand\ttabs", "émoji 🎉 ok"] {
+            assert_eq!(split_keeping_spaces(text).concat(), text);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The providers a deployment offers, built from configuration, each wrapped with retries and
+//! timeouts; the catalogue of advertised models; and the default provider and model.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LlmError;
+use crate::local::{LocalConfig, LocalProvider};
+use crate::provider::{LlmProvider, collect};
+use crate::providers::gemini::{self, GeminiConfig, GeminiProvider};
+use crate::providers::openai::{self, OpenAiConfig, OpenAiProvider};
+use crate::reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
+use crate::structured;
+use crate::types::{ChatRequest, ChatStream, Completion, ModelDescriptor};
+
+/// Which providers to offer and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LlmConfig {
+    /// The provider used when a request names none.
+    pub default_provider: String,
+    /// The model used when a request names none.
+    pub default_model: String,
+    /// Retry policy for every provider.
+    pub retry: RetryPolicy,
+    /// Timeouts for every provider.
+    pub timeouts: Timeouts,
+    /// OpenAI or any OpenAI-compatible server; enabled when it has a key or a base URL.
+    pub openai: OpenAiConfig,
+    /// Gemini; enabled when it has a key.
+    pub gemini: GeminiConfig,
+    /// The offline provider; always available.
+    pub local: LocalConfig,
+    /// Serve requests for a known but unconfigured provider (`openai`, `gemini`) with the
+    /// offline one, so an unconfigured checkout still chats from the unmodified frontend,
+    /// which always names one of those two. Turn off in production to get a typed error.
+    pub unconfigured_to_local: bool,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            default_provider: "local".into(),
+            default_model: "lia-local".into(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            openai: OpenAiConfig::default(),
+            gemini: GeminiConfig::default(),
+            local: LocalConfig::default(),
+            unconfigured_to_local: true,
+        }
+    }
+}
+
+/// The configured providers by name.
+#[derive(Clone)]
+pub struct ProviderRegistry {
+    providers: BTreeMap<String, Arc<dyn LlmProvider>>,
+    catalogue: BTreeMap<String, Vec<ModelDescriptor>>,
+    routes: BTreeMap<String, String>,
+    default_provider: String,
+    default_model: String,
+}
+
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistry")
+            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .field("routes", &self.routes)
+            .field("default_provider", &self.default_provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderRegistry {
+    /// Builds every enabled provider from `config`, reporting attempts to `observer`.
+    ///
+    /// # Errors
+    /// When an HTTP client cannot be built, or the default provider is not available.
+    pub fn from_config(
+        config: &LlmConfig,
+        observer: Option<Arc<dyn AttemptObserver>>,
+    ) -> Result<Self, LlmError> {
+        let connect = Duration::from_millis(config.timeouts.connect_ms);
+        let mut registry = Self::empty(&config.default_provider, &config.default_model);
+        let wrap = |provider: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
+            let reliable = Reliable::new(provider, config.retry, config.timeouts);
+            Arc::new(match &observer {
+                Some(observer) => reliable.with_observer(Arc::clone(observer)),
+                None => reliable,
+            })
+        };
+        registry.insert(wrap(Arc::new(LocalProvider::new(config.local.clone()))));
+        let openai_enabled =
+            !config.openai.api_key.is_empty() || config.openai.base_url != openai::DEFAULT_BASE_URL;
+        if openai_enabled {
+            registry.insert(wrap(Arc::new(OpenAiProvider::new(
+                config.openai.clone(),
+                connect,
+            )?)));
+        }
+        if !config.gemini.api_key.is_empty() {
+            registry.insert(wrap(Arc::new(GeminiProvider::new(
+                config.gemini.clone(),
+                connect,
+            )?)));
+        }
+        for (name, models) in [
+            ("openai", &config.openai.models),
+            ("gemini", &config.gemini.models),
+        ] {
+            registry
+                .catalogue
+                .entry(name.to_owned())
+                .or_insert_with(|| models.clone());
+            if config.unconfigured_to_local && !registry.providers.contains_key(name) {
+                registry.routes.insert(name.to_owned(), "local".to_owned());
+            }
+        }
+        registry.provider(&config.default_provider)?;
+        Ok(registry)
+    }
+
+    /// A registry with no providers, for embedding or tests; add them with [`Self::insert`].
+    #[must_use]
+    pub fn empty(default_provider: &str, default_model: &str) -> Self {
+        Self {
+            providers: BTreeMap::new(),
+            catalogue: BTreeMap::new(),
+            routes: BTreeMap::new(),
+            default_provider: default_provider.to_owned(),
+            default_model: default_model.to_owned(),
+        }
+    }
+
+    /// Adds (or replaces) a provider under its own name.
+    pub fn insert(&mut self, provider: Arc<dyn LlmProvider>) {
+        let name = provider.name().to_owned();
+        self.catalogue
+            .insert(name.clone(), provider.models().to_vec());
+        self.routes.remove(&name);
+        self.providers.insert(name, provider);
+    }
+
+    /// The provider serving `name`.
+    ///
+    /// # Errors
+    /// [`LlmError::UnknownProvider`] when no provider of that name is configured.
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn LlmProvider>, LlmError> {
+        let target = self.routes.get(name).map_or(name, String::as_str);
+        self.providers
+            .get(target)
+            .cloned()
+            .ok_or_else(|| LlmError::UnknownProvider(name.to_owned()))
+    }
+
+    /// Whether `name` would be served (directly or through the offline fallback).
+    #[must_use]
+    pub fn serves(&self, name: &str) -> bool {
+        self.provider(name).is_ok()
+    }
+
+    /// Streams `request` from provider `name`; in structured mode the stream carries the
+    /// `response` text and a final sentiment event (see [`crate::structured`]).
+    ///
+    /// # Errors
+    /// Unknown provider, invalid settings, or the provider's own error.
+    pub async fn stream(&self, name: &str, request: &ChatRequest) -> Result<ChatStream, LlmError> {
+        request.settings.validate()?;
+        let stream = self.provider(name)?.stream(request).await?;
+        Ok(if request.structured {
+            structured::extract(stream)
+        } else {
+            stream
+        })
+    }
+
+    /// A whole reply from provider `name`.
+    ///
+    /// # Errors
+    /// As for [`Self::stream`].
+    pub async fn complete(
+        &self,
+        name: &str,
+        request: &ChatRequest,
+    ) -> Result<Completion, LlmError> {
+        collect(self.stream(name, request).await?).await
+    }
+
+    /// The advertised models by provider name (for `GET /chat/models`).
+    #[must_use]
+    pub fn catalogue(&self) -> &BTreeMap<String, Vec<ModelDescriptor>> {
+        &self.catalogue
+    }
+
+    /// The default provider name.
+    #[must_use]
+    pub fn default_provider(&self) -> &str {
+        &self.default_provider
+    }
+
+    /// The default model id.
+    #[must_use]
+    pub fn default_model(&self) -> &str {
+        &self.default_model
+    }
+}
+
+/// The default catalogue entries, for reference: [`gemini::default_models`] and
+/// [`openai::default_models`].
+#[must_use]
+pub fn default_catalogue() -> BTreeMap<String, Vec<ModelDescriptor>> {
+    BTreeMap::from([
+        ("gemini".to_owned(), gemini::default_models()),
+        ("openai".to_owned(), openai::default_models()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unconfigured_checkouts_route_to_local_and_unknown_names_are_typed_errors() {
+        let config = LlmConfig {
+            local: LocalConfig {
+                pace_ms: 0,
+                ..LocalConfig::default()
+            },
+            ..LlmConfig::default()
+        };
+        let registry = ProviderRegistry::from_config(&config, None).unwrap();
+        assert_eq!(registry.provider("gemini").unwrap().name(), "local");
+        assert!(
+            matches!(registry.provider("anthropic"), Err(LlmError::UnknownProvider(name)) if name == "anthropic")
+        );
+        assert_eq!(registry.catalogue()["gemini"], gemini::default_models());
+        assert_eq!(registry.catalogue()["openai"], openai::default_models());
+
+        let strict = LlmConfig {
+            unconfigured_to_local: false,
+            ..config
+        };
+        let registry = ProviderRegistry::from_config(&strict, None).unwrap();
+        assert!(matches!(
+            registry.provider("openai"),
+            Err(LlmError::UnknownProvider(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn invalid_settings_are_refused_before_any_call() {
+        let registry = ProviderRegistry::from_config(&LlmConfig::default(), None).unwrap();
+        let mut request = ChatRequest::new("m", vec![]);
+        request.settings.temperature = 3.0;
+        assert!(matches!(
+            registry.stream("local", &request).await,
+            Err(LlmError::InvalidRequest(_))
+        ));
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of `lia-sentiment`: the VADER port against Python reference scores.
+
+mod vader_reference;
