@@ -8,6 +8,8 @@ pub mod registry;
 pub mod reliability;
 pub mod sse;
 pub mod structured;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod types;
 
 pub use error::{LlmError, TimeoutKind};
@@ -17,5 +19,5 @@ pub use reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
 pub use structured::StructuredSentiment;
 pub use types::{
     ChatMessage, ChatRequest, ChatRole, ChatStream, Completion, FinishReason, GenerationSettings,
-    ModelDescriptor, StreamEvent, Usage,
+    ModelDescriptor, ResponseFormat, StreamEvent, Usage,
 };

@@ -14,7 +14,7 @@ use crate::providers::gemini::{self, GeminiConfig, GeminiProvider};
 use crate::providers::openai::{self, OpenAiConfig, OpenAiProvider};
 use crate::reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
 use crate::structured;
-use crate::types::{ChatRequest, ChatStream, Completion, ModelDescriptor};
+use crate::types::{ChatRequest, ChatStream, Completion, ModelDescriptor, ResponseFormat};
 
 /// Which providers to offer and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,7 +171,7 @@ impl ProviderRegistry {
     pub async fn stream(&self, name: &str, request: &ChatRequest) -> Result<ChatStream, LlmError> {
         request.settings.validate()?;
         let stream = self.provider(name)?.stream(request).await?;
-        Ok(if request.structured {
+        Ok(if request.format == ResponseFormat::Structured {
             structured::extract(stream)
         } else {
             stream

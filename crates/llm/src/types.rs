@@ -94,6 +94,19 @@ impl GenerationSettings {
     }
 }
 
+/// The shape a reply must take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Free text.
+    #[default]
+    Text,
+    /// One JSON object, shaped as the prompt describes (the provider's JSON mode).
+    Json,
+    /// Lia's structured reply (see [`crate::structured`]): the answer and its sentiment.
+    Structured,
+}
+
 /// What a provider is asked to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
@@ -103,8 +116,8 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     /// Sampling settings.
     pub settings: GenerationSettings,
-    /// Ask for the structured JSON reply (see [`crate::structured`]) instead of free text.
-    pub structured: bool,
+    /// The shape of the reply.
+    pub format: ResponseFormat,
 }
 
 impl ChatRequest {
@@ -114,7 +127,7 @@ impl ChatRequest {
             model: model.into(),
             messages,
             settings: GenerationSettings::default(),
-            structured: false,
+            format: ResponseFormat::Text,
         }
     }
 }

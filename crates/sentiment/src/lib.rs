@@ -1,1 +1,16 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod config;
+pub mod cumulative;
+mod error;
+mod google;
+pub mod lexicon;
+mod llm;
+mod method;
+mod service;
+
+pub use config::SentimentConfig;
+pub use error::StrategyError;
+pub use llm::LlmTarget;
+pub use method::{SentimentMethod, UnknownMethod};
+pub use service::SentimentService;

@@ -1,7 +1,8 @@
 //! `local`: a built-in offline provider that needs no network and no key, so a fresh
 //! checkout can chat. Replies come from a small ELIZA-style engine, deterministic, streamed
 //! word by word at a configurable pace. In structured mode it answers with the structured
-//! JSON document, its sentiment fields taken from a small word lexicon.
+//! JSON document, its sentiment fields taken from a small word lexicon; asked for plain JSON
+//! (a rating prompt), it rates the last user message with that lexicon.
 
 mod eliza;
 mod eliza_rules;
@@ -15,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::LlmError;
 use crate::provider::LlmProvider;
 use crate::types::{
-    ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, StreamEvent, Usage,
+    ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, ResponseFormat, StreamEvent,
+    Usage,
 };
 
 /// Settings of the offline provider.
@@ -74,18 +76,25 @@ impl LocalProvider {
             input = history.get(position).map_or("", |turn| turn.text);
             history.truncate(position);
         }
-        let text = eliza::respond(&history, input);
-        if request.structured {
-            let mood = mood::assess(input);
-            serde_json::json!({
-                "response": text,
-                "sentiment_score": mood.score,
-                "sentiment_label": mood.label,
-                "sentiment_emotion": mood.emotion,
-            })
-            .to_string()
-        } else {
-            text
+        match request.format {
+            ResponseFormat::Text => eliza::respond(&history, input),
+            ResponseFormat::Structured => {
+                let mood = mood::assess(input);
+                serde_json::json!({
+                    "response": eliza::respond(&history, input),
+                    "sentiment_score": mood.score,
+                    "sentiment_label": mood.label,
+                    "sentiment_emotion": mood.emotion,
+                })
+                .to_string()
+            }
+            // A JSON-mode request is a rating prompt (e.g. a sentiment analysis): answer it
+            // with the lexicon's rating of the text it quotes, the last user message.
+            ResponseFormat::Json => {
+                let mood = mood::assess(input);
+                serde_json::json!({"score": mood.score, "label": mood.label, "emotion": mood.emotion, "summary": mood.summary()})
+                    .to_string()
+            }
         }
     }
 }
@@ -160,7 +169,11 @@ mod tests {
 
     fn request(text: &str, structured: bool) -> ChatRequest {
         ChatRequest {
-            structured,
+            format: if structured {
+                ResponseFormat::Structured
+            } else {
+                ResponseFormat::Text
+            },
             ..ChatRequest::new(
                 "anything",
                 vec![

@@ -8,6 +8,20 @@ pub(crate) struct Mood {
     pub(crate) emotion: &'static str,
 }
 
+impl Mood {
+    /// A one-line summary, as a cumulative sentiment update would write it.
+    pub(crate) fn summary(&self) -> String {
+        format!(
+            "User seems {}",
+            if self.emotion == "neutral" {
+                self.label.to_lowercase()
+            } else {
+                self.emotion.to_owned()
+            }
+        )
+    }
+}
+
 /// (word, valence in -1..1, emotion)
 const WORDS: &[(&str, f64, &str)] = &[
     ("love", 0.8, "love"),

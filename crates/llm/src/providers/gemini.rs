@@ -12,8 +12,8 @@ use crate::provider::LlmProvider;
 use crate::providers::http::{client, transport_error};
 use crate::sse;
 use crate::types::{
-    ChatRequest, ChatRole, ChatStream, Completion, FinishReason, ModelDescriptor, StreamEvent,
-    Usage,
+    ChatRequest, ChatRole, ChatStream, Completion, FinishReason, ModelDescriptor, ResponseFormat,
+    StreamEvent, Usage,
 };
 
 /// Gemini settings.
@@ -164,11 +164,19 @@ fn request_body(request: &ChatRequest) -> Value {
     if settings.presence_penalty != 0.0 {
         generation["presencePenalty"] = json!(settings.presence_penalty);
     }
-    if request.structured {
-        generation["responseMimeType"] = json!("application/json");
-        generation["responseSchema"] = structured_schema();
-    } else {
-        generation["thinkingConfig"] = json!({"includeThoughts": true, "thinkingBudget": -1});
+    match request.format {
+        ResponseFormat::Structured => {
+            generation["responseMimeType"] = json!("application/json");
+            generation["responseSchema"] = structured_schema();
+        }
+        // A short JSON answer: no thinking, which could use up the token budget.
+        ResponseFormat::Json => {
+            generation["responseMimeType"] = json!("application/json");
+            generation["thinkingConfig"] = json!({"thinkingBudget": 0});
+        }
+        ResponseFormat::Text => {
+            generation["thinkingConfig"] = json!({"includeThoughts": true, "thinkingBudget": -1});
+        }
     }
     let mut body = json!({"contents": contents, "generationConfig": generation});
     if !system.is_empty() {
@@ -346,7 +354,7 @@ mod tests {
                 presence_penalty: 0.5,
                 ..GenerationSettings::default()
             },
-            structured: false,
+            format: ResponseFormat::Text,
         };
         let body = request_body(&request);
         assert_eq!(body["systemInstruction"]["parts"][0]["text"], "be nice");

@@ -10,7 +10,7 @@ use lia_llm::{
     StreamEvent, TimeoutKind, Timeouts,
 };
 
-use crate::upstream::{Reply, Upstream};
+use lia_llm::testing::{Reply, Upstream};
 
 pub(crate) fn fast_policy() -> RetryPolicy {
     RetryPolicy {
@@ -72,14 +72,7 @@ pub(crate) fn text_of(events: &[StreamEvent]) -> String {
         .collect()
 }
 
-fn chunk(parts: &str, finish: Option<&str>) -> String {
-    let finish = finish
-        .map(|f| format!(r#","finishReason":"{f}""#))
-        .unwrap_or_default();
-    format!(
-        r#"{{"candidates":[{{"content":{{"parts":[{parts}],"role":"model"}}{finish}}}],"usageMetadata":{{"promptTokenCount":5,"candidatesTokenCount":3}}}}"#
-    )
-}
+use lia_llm::testing::gemini_chunk as chunk;
 
 fn happy_stream() -> Reply {
     Reply::sse(&[

@@ -5,4 +5,3 @@ mod gemini;
 mod openai;
 mod retries;
 mod scripted;
-mod upstream;

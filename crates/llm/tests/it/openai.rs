@@ -11,7 +11,7 @@ use lia_llm::{
 };
 
 use crate::gemini::{drain, fast_policy, text_of};
-use crate::upstream::{Reply, Upstream};
+use lia_llm::testing::{Reply, Upstream};
 
 fn adapter(upstream: &Upstream) -> OpenAiProvider {
     let config = OpenAiConfig {
@@ -40,13 +40,7 @@ fn request() -> ChatRequest {
     )
 }
 
-fn delta(content: &str, finish: Option<&str>) -> String {
-    let finish = finish.map_or("null".to_owned(), |f| format!("\"{f}\""));
-    let content = serde_json::to_string(content).unwrap();
-    format!(
-        r#"{{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"content":{content}}},"finish_reason":{finish}}}]}}"#
-    )
-}
+use lia_llm::testing::openai_delta as delta;
 
 fn happy_stream() -> Reply {
     Reply::sse(&[
@@ -178,7 +172,7 @@ async fn structured_mode_streams_only_the_response_text() {
     let mut registry = ProviderRegistry::empty("openai", "gpt-4o");
     registry.insert(Arc::new(adapter(&upstream)));
     let mut structured = request();
-    structured.structured = true;
+    structured.format = lia_llm::ResponseFormat::Structured;
     let completion = registry.complete("openai", &structured).await.unwrap();
     assert_eq!(completion.text, "Hello é");
     let sentiment = completion.sentiment.unwrap();

@@ -48,9 +48,9 @@
 mod constants;
 mod emotion;
 mod scoring;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -151,7 +151,12 @@ impl LexiconAnalyzer {
         }
         let min_emoji = emoji.keys().copied().min().unwrap_or(char::MAX);
 
-        Self { words, emoji, min_emoji, emotion_words: emotion::word_table() }
+        Self {
+            words,
+            emoji,
+            min_emoji,
+            emotion_words: emotion::word_table(),
+        }
     }
 
     /// VADER polarity scores for `text`, identical to `vaderSentiment` 3.3.2's

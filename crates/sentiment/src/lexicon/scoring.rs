@@ -39,7 +39,10 @@ struct Sentence<'a> {
 impl Sentence<'_> {
     /// The lower-cased token `k`, or "" out of range.
     fn word(&self, k: usize) -> &str {
-        self.tokens.get(k).and_then(|t| self.lower.get(t.start..t.end)).unwrap_or("")
+        self.tokens
+            .get(k)
+            .and_then(|t| self.lower.get(t.start..t.end))
+            .unwrap_or("")
     }
 
     /// The lower-cased token `back` places before `i`, or "" when there is none.
@@ -54,13 +57,19 @@ impl Sentence<'_> {
 
     /// Whether token `back` places before `i` is a negation.
     fn negated_before(&self, i: usize, back: usize) -> bool {
-        i.checked_sub(back).and_then(|k| self.tokens.get(k)).is_some_and(|t| t.negation)
+        i.checked_sub(back)
+            .and_then(|k| self.tokens.get(k))
+            .is_some_and(|t| t.negation)
     }
 
     /// `sentiment_valence`: the valence of token `i` after all contextual rules.
     fn sentiment_valence(&self, i: usize) -> f64 {
-        let Some(token) = self.tokens.get(i) else { return 0.0 };
-        let Some(base) = token.valence else { return 0.0 };
+        let Some(token) = self.tokens.get(i) else {
+            return 0.0;
+        };
+        let Some(base) = token.valence else {
+            return 0.0;
+        };
         let last = self.tokens.len().saturating_sub(1);
         let mut valence = base;
         // "no" before another lexicon word negates that word instead of scoring itself.
@@ -103,8 +112,12 @@ impl Sentence<'_> {
 
     /// `scalar_inc_dec`: the booster/dampener contribution of token `k` to `valence`.
     fn scalar_inc_dec(&self, k: usize, valence: f64) -> f64 {
-        let Some(token) = self.tokens.get(k) else { return 0.0 };
-        let Some(booster) = token.booster else { return 0.0 };
+        let Some(token) = self.tokens.get(k) else {
+            return 0.0;
+        };
+        let Some(booster) = token.booster else {
+            return 0.0;
+        };
         let mut scalar = booster;
         if valence < 0.0 {
             scalar *= -1.0;
@@ -155,13 +168,24 @@ impl Sentence<'_> {
 
     /// `_special_idioms_check`: idioms override the valence; "kind of"-style bigrams dampen.
     fn special_idioms_check(&self, mut valence: f64, i: usize) -> f64 {
-        let (w0, w1, w2, w3) = (self.word(i), self.before(i, 1), self.before(i, 2), self.before(i, 3));
+        let (w0, w1, w2, w3) = (
+            self.word(i),
+            self.before(i, 1),
+            self.before(i, 2),
+            self.before(i, 3),
+        );
         let one_zero = [w1, w0];
         let two_one_zero = [w2, w1, w0];
         let two_one = [w2, w1];
         let three_two_one = [w3, w2, w1];
         let three_two = [w3, w2];
-        let sequences: [&[&str]; 5] = [&one_zero, &two_one_zero, &two_one, &three_two_one, &three_two];
+        let sequences: [&[&str]; 5] = [
+            &one_zero,
+            &two_one_zero,
+            &two_one,
+            &three_two_one,
+            &three_two,
+        ];
         for sequence in sequences {
             if let Some(v) = special_case(sequence) {
                 valence = v;
@@ -213,8 +237,12 @@ impl Sentence<'_> {
             return;
         };
         for k in 0..sentiments.len() {
-            let Some(&value) = sentiments.get(k) else { continue };
-            let Some(si) = sentiments.iter().position(|&x| x == value) else { continue };
+            let Some(&value) = sentiments.get(k) else {
+                continue;
+            };
+            let Some(si) = sentiments.iter().position(|&x| x == value) else {
+                continue;
+            };
             if let Some(slot) = sentiments.get_mut(si) {
                 if si < bi {
                     *slot = value * 0.5;
@@ -242,7 +270,9 @@ impl LexiconAnalyzer {
         let mut sentiments = Vec::with_capacity(tokens.len());
         for (i, token) in tokens.iter().enumerate() {
             if token.booster.is_some()
-                || (i + 1 < tokens.len() && sentence.word(i) == "kind" && sentence.word(i + 1) == "of")
+                || (i + 1 < tokens.len()
+                    && sentence.word(i) == "kind"
+                    && sentence.word(i + 1) == "of")
             {
                 sentiments.push(0.0);
             } else {
@@ -259,7 +289,11 @@ impl LexiconAnalyzer {
     /// tokens or the "!"/"?" counts, the only things the text is used for.)
     fn replace_emoji<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let is_emoji = |c: char| c >= self.min_emoji && self.emoji.contains_key(&c);
-        let Some(first) = text.char_indices().find(|&(_, c)| is_emoji(c)).map(|(k, _)| k) else {
+        let Some(first) = text
+            .char_indices()
+            .find(|&(_, c)| is_emoji(c))
+            .map(|(k, _)| k)
+        else {
             return Cow::Borrowed(text);
         };
         let (Some(head), Some(tail)) = (text.get(..first), text.get(first..)) else {
@@ -269,7 +303,11 @@ impl LexiconAnalyzer {
         out.push_str(head);
         let mut prev_space = head.is_empty() || head.ends_with(' ');
         for c in tail.chars() {
-            let description = if c >= self.min_emoji { self.emoji.get(&c) } else { None };
+            let description = if c >= self.min_emoji {
+                self.emoji.get(&c)
+            } else {
+                None
+            };
             if let Some(description) = description {
                 if !prev_space {
                     out.push(' ');
@@ -292,7 +330,11 @@ impl LexiconAnalyzer {
                 continue;
             }
             let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
-            let word = if stripped.chars().nth(2).is_none() { raw } else { stripped };
+            let word = if stripped.chars().nth(2).is_none() {
+                raw
+            } else {
+                stripped
+            };
             let start = lower.len();
             push_lower(lower, word);
             let end = lower.len();
@@ -333,7 +375,12 @@ fn punctuation_emphasis(text: &str) -> f64 {
 /// rounded as Python's `round` does.
 fn score_valence(sentiments: &[f64], text: &str) -> Polarity {
     if sentiments.is_empty() {
-        return Polarity { negative: 0.0, neutral: 0.0, positive: 0.0, compound: 0.0 };
+        return Polarity {
+            negative: 0.0,
+            neutral: 0.0,
+            positive: 0.0,
+            compound: 0.0,
+        };
     }
     let mut sum = sentiments.iter().fold(0.0_f64, |acc, &s| acc + s);
     let amplifier = punctuation_emphasis(text);

@@ -32,7 +32,13 @@ fn matches_python_exactly() {
         (":(", 1.0, 0.0, 0.0, -0.4404),
         ("😀", 0.0, 0.286, 0.714, 0.3612),
         ("😢", 0.756, 0.244, 0.0, -0.4767),
-        ("The food was good but the service was bad", 0.347, 0.511, 0.142, -0.5859),
+        (
+            "The food was good but the service was bad",
+            0.347,
+            0.511,
+            0.142,
+            -0.5859,
+        ),
         ("barely good", 0.0, 0.277, 0.723, 0.3832),
         ("I love it", 0.0, 0.323, 0.677, 0.6369),
         ("no", 1.0, 0.0, 0.0, -0.296),
@@ -42,14 +48,24 @@ fn matches_python_exactly() {
         ("a😀b 😀", 0.0, 0.375, 0.625, 0.6124),
     ];
     for &(text, negative, neutral, positive, compound) in cases {
-        let expected = Polarity { negative, neutral, positive, compound };
+        let expected = Polarity {
+            negative,
+            neutral,
+            positive,
+            compound,
+        };
         assert_eq!(analyzer().polarity(text), expected, "text: {text:?}");
     }
 }
 
 #[test]
 fn empty_and_blank_text_is_all_zero() {
-    let zero = Polarity { negative: 0.0, neutral: 0.0, positive: 0.0, compound: 0.0 };
+    let zero = Polarity {
+        negative: 0.0,
+        neutral: 0.0,
+        positive: 0.0,
+        compound: 0.0,
+    };
     for text in ["", " ", "   ", "\t\n", "\u{a0}\u{3000}", "\u{1c}\u{1f}"] {
         assert_eq!(analyzer().polarity(text), zero, "text: {text:?}");
     }
@@ -59,20 +75,23 @@ fn empty_and_blank_text_is_all_zero() {
 fn rules_move_scores_the_right_way() {
     // (lower, higher): the second text must score strictly higher.
     let ordered: &[(&str, &str)] = &[
-        ("not good", "good"),                          // negation flips
-        ("good", "very good"),                         // booster
-        ("barely good", "good"),                       // dampener
+        ("not good", "good"),                                      // negation flips
+        ("good", "very good"),                                     // booster
+        ("barely good", "good"),                                   // dampener
         ("The book was only kind of good.", "The book was good."), // "kind of"
-        ("The food is good", "The food is GOOD"),      // ALL CAPS among lower case
-        ("good", "good!!!"),                           // exclamation
-        ("good!!!", "good!!!!!!!!"),                   // ... capped at 4, but still >= 3
-        ("bad!!!", "bad"),                             // "!" amplifies negatives too
-        ("The food was good but the service was bad", "The food was bad but the service was good"),
-        ("😢", "😀"),                                  // emoji
-        (":(", ":)"),                                  // emoticons
-        ("I am sad", "I am not sad"),                  // negated negative
+        ("The food is good", "The food is GOOD"),                  // ALL CAPS among lower case
+        ("good", "good!!!"),                                       // exclamation
+        ("good!!!", "good!!!!!!!!"), // ... capped at 4, but still >= 3
+        ("bad!!!", "bad"),           // "!" amplifies negatives too
+        (
+            "The food was good but the service was bad",
+            "The food was bad but the service was good",
+        ),
+        ("😢", "😀"),                 // emoji
+        (":(", ":)"),                 // emoticons
+        ("I am sad", "I am not sad"), // negated negative
         ("It was never good", "It was never this good"),
-        ("the bomb", "That was the bomb!"),            // special-case idiom
+        ("the bomb", "That was the bomb!"), // special-case idiom
     ];
     for &(lower, higher) in ordered {
         let (l, h) = (compound(lower), compound(higher));
@@ -82,13 +101,30 @@ fn rules_move_scores_the_right_way() {
 
 #[test]
 fn signs_of_common_sentences() {
-    for text in ["I love this!", "thanks so much :)", "Great job 👏", "not bad at all", "😀😀"] {
+    for text in [
+        "I love this!",
+        "thanks so much :)",
+        "Great job 👏",
+        "not bad at all",
+        "😀😀",
+    ] {
         assert!(compound(text) > 0.05, "{text:?} should be positive");
     }
-    for text in ["I hate this", "this is terrible :(", "not good", "😢", "kiss of death"] {
+    for text in [
+        "I hate this",
+        "this is terrible :(",
+        "not good",
+        "😢",
+        "kiss of death",
+    ] {
         assert!(compound(text) < -0.05, "{text:?} should be negative");
     }
-    for text in ["the table is brown", "the bus left at noon", "hello there", "12345"] {
+    for text in [
+        "the table is brown",
+        "the bus left at noon",
+        "hello there",
+        "12345",
+    ] {
         assert!(compound(text).abs() < 0.05, "{text:?} should be neutral");
     }
 }
@@ -102,7 +138,12 @@ fn question_marks_amplify_from_two() {
 
 #[test]
 fn proportions_sum_to_about_one() {
-    for text in ["good but bad", "The movie was okay, I guess :)", "no no no", "a b c"] {
+    for text in [
+        "good but bad",
+        "The movie was okay, I guess :)",
+        "no no no",
+        "a b c",
+    ] {
         let p = analyzer().polarity(text);
         let sum = p.negative + p.neutral + p.positive;
         assert!((sum - 1.0).abs() < 0.01, "{text:?}: {p:?}");
@@ -138,16 +179,29 @@ fn emotions() {
     for &(text, expected) in cases {
         assert_eq!(analyzer().emotion(text), expected, "text: {text:?}");
         let polarity = analyzer().polarity(text);
-        assert_eq!(analyzer().emotion_with_polarity(text, &polarity), expected, "text: {text:?}");
+        assert_eq!(
+            analyzer().emotion_with_polarity(text, &polarity),
+            expected,
+            "text: {text:?}"
+        );
     }
 }
 
 #[test]
 fn emotion_fallback_uses_compound() {
     // No keywords, strongly positive / negative.
-    assert_eq!(analyzer().emotion("best day ever, brilliant and beautiful"), "joy");
-    assert_eq!(analyzer().emotion("this is a horrible, disgusting disaster"), "anger");
-    assert_eq!(analyzer().emotion("a horrible, terrible disaster"), "sadness");
+    assert_eq!(
+        analyzer().emotion("best day ever, brilliant and beautiful"),
+        "joy"
+    );
+    assert_eq!(
+        analyzer().emotion("this is a horrible, disgusting disaster"),
+        "anger"
+    );
+    assert_eq!(
+        analyzer().emotion("a horrible, terrible disaster"),
+        "sadness"
+    );
 }
 
 const TRICKY: &[&str] = &[

@@ -159,5 +159,9 @@ pub(super) fn py_round(x: f64, scale: f64) -> f64 {
         floor + 1.0
     };
     let result = rounded / scale;
-    if result == 0.0 { 0.0_f64.copysign(x) } else { result }
+    if result == 0.0 {
+        0.0_f64.copysign(x)
+    } else {
+        result
+    }
 }

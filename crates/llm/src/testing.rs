@@ -1,7 +1,13 @@
-//! A fake provider upstream on a real loopback socket, speaking HTTP/1.1 by hand so faults can
-//! be injected exactly: an error status with headers, an SSE body chunk by chunk with delays,
-//! a connection dropped mid-body, a hang. Each request takes the next scripted reply (the
-//! last one repeats) and is recorded.
+//! Test support (feature `testing`): a fake provider upstream on a real loopback socket,
+//! speaking HTTP/1.1 by hand so faults can be injected exactly: an error status with headers,
+//! an SSE body chunk by chunk with delays, a connection dropped mid-body, a hang. Each request
+//! takes the next scripted reply (the last one repeats) and is recorded. Helpers build the
+//! OpenAI chat-completions and Gemini `alt=sse` payloads, so tests speak the real formats.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a broken fixture should fail loudly"
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,17 +17,22 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// What the upstream answers to one request.
 #[derive(Clone, Debug)]
-pub(crate) enum Reply {
+pub enum Reply {
     /// A complete response with a JSON (or any) body.
     Body {
+        /// The HTTP status.
         status: u16,
+        /// Extra headers, e.g. `retry-after`.
         headers: Vec<(&'static str, String)>,
+        /// The body.
         body: String,
     },
     /// A 200 event stream: each event's data after its delay; `drop_after` closes the
     /// connection abruptly after that many events (no terminating chunk).
     Sse {
+        /// Each event's delay and `data:` payload.
         events: Vec<(Duration, String)>,
+        /// Close the connection abruptly before this event.
         drop_after: Option<usize>,
     },
     /// Accept the request and never answer.
@@ -29,7 +40,8 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
-    pub(crate) fn status(status: u16, body: &str) -> Self {
+    /// A complete response with `status` and `body`.
+    pub fn status(status: u16, body: &str) -> Self {
         Self::Body {
             status,
             headers: vec![],
@@ -37,7 +49,8 @@ impl Reply {
         }
     }
 
-    pub(crate) fn sse(events: &[&str]) -> Self {
+    /// An event stream of these payloads, without delays.
+    pub fn sse(events: &[&str]) -> Self {
         Self::Sse {
             events: events
                 .iter()
@@ -50,18 +63,23 @@ impl Reply {
 
 /// A recorded request.
 #[derive(Clone, Debug)]
-pub(crate) struct Recorded {
-    pub(crate) head: String,
-    pub(crate) body: String,
+pub struct Recorded {
+    /// The request line and headers.
+    pub head: String,
+    /// The body.
+    pub body: String,
 }
 
-pub(crate) struct Upstream {
-    pub(crate) base_url: String,
+/// The running fake upstream.
+pub struct Upstream {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
     recorded: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl Upstream {
-    pub(crate) async fn start(script: Vec<Reply>) -> Self {
+    /// Listens on a free loopback port and answers with `script`, in order.
+    pub async fn start(script: Vec<Reply>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let recorded = Arc::new(Mutex::new(Vec::new()));
@@ -81,9 +99,40 @@ impl Upstream {
         Self { base_url, recorded }
     }
 
-    pub(crate) fn requests(&self) -> Vec<Recorded> {
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
     }
+}
+
+/// An OpenAI chat-completions chunk carrying `content` (and `finish_reason` if given).
+pub fn openai_delta(content: &str, finish: Option<&str>) -> String {
+    let finish = finish.map_or("null".to_owned(), |f| format!("\"{f}\""));
+    let content = serde_json::to_string(content).unwrap_or_default();
+    format!(
+        r#"{{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"content":{content}}},"finish_reason":{finish}}}]}}"#
+    )
+}
+
+/// A whole OpenAI reply streamed as one chunk per piece, then `[DONE]`.
+pub fn openai_stream(pieces: &[&str]) -> Reply {
+    let mut events: Vec<String> = pieces.iter().map(|p| openai_delta(p, None)).collect();
+    events.push(openai_delta("", Some("stop")));
+    events.push("[DONE]".to_owned());
+    Reply::Sse {
+        events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
+        drop_after: None,
+    }
+}
+
+/// A Gemini `alt=sse` chunk with these `parts` (JSON array items) and an optional finish reason.
+pub fn gemini_chunk(parts: &str, finish: Option<&str>) -> String {
+    let finish = finish
+        .map(|f| format!(r#","finishReason":"{f}""#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"candidates":[{{"content":{{"parts":[{parts}],"role":"model"}}{finish}}}],"usageMetadata":{{"promptTokenCount":5,"candidatesTokenCount":3}}}}"#
+    )
 }
 
 async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Vec<Recorded>>>) {
