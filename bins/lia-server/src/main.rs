@@ -1,1 +1,3 @@
+//! Lia server binary (composition root).
+
 fn main() {}

@@ -75,10 +75,10 @@ impl SseDecoder {
 
     /// The event left when the body ends without a final blank line.
     pub fn finish(&mut self) -> Option<SseEvent> {
-        if !self.line.is_empty() {
-            if let Some(event) = self.end_line() {
-                return Some(event);
-            }
+        if !self.line.is_empty()
+            && let Some(event) = self.end_line()
+        {
+            return Some(event);
         }
         self.has_data.then(|| {
             self.has_data = false;

@@ -5,7 +5,6 @@
 //! OpenAI chat-completions and Gemini `alt=sse` payloads, so tests speak the real formats.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "test support: a broken fixture should fail loudly"
 )]
 

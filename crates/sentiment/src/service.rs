@@ -142,13 +142,16 @@ impl SentimentService {
         let previous = previous.cloned().unwrap_or_default();
         // A fallback result says nothing about the message; do not let it move the average.
         let message = message.filter(|m| m.source != SentimentSource::Fallback);
-        if previous.count == 0 {
-            if let Some(message) = message {
-                return cumulative::first_message(message);
-            }
+        if previous.count == 0
+            && let Some(message) = message
+        {
+            return cumulative::first_message(message);
         }
-        if method.uses_llm() && previous.count > 0 {
-            if let Some(registry) = &self.llm {
+        if method.uses_llm()
+            && previous.count > 0
+            && let Some(registry) = &self.llm
+        {
+            {
                 match llm::update_summary(registry, target, &previous, text, self.llm_timeout).await
                 {
                     Ok(updated) => return updated,

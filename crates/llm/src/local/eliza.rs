@@ -226,7 +226,7 @@ fn best_match(clauses: &[Clause]) -> Option<Found<'_>> {
     let mut best: Option<Found<'_>> = None;
     for clause in clauses {
         for (rule, patterns) in &rules {
-            let rule: &'static Rule = *rule;
+            let rule: &'static Rule = rule;
             if best.as_ref().is_some_and(|b| b.rule.rank >= rule.rank) {
                 continue;
             }

@@ -300,8 +300,10 @@ pub fn events_from_chunk(data: &str) -> Vec<Result<StreamEvent, LlmError>> {
                 _ => {}
             }
         }
-        if let Some(usage) = &chunk.usage_metadata {
-            if candidate.finish_reason.is_some() {
+        if let Some(usage) = &chunk.usage_metadata
+            && candidate.finish_reason.is_some()
+        {
+            {
                 events.push(Ok(StreamEvent::Usage(Usage {
                     prompt_tokens: usage.prompt_token_count,
                     completion_tokens: usage.candidates_token_count + usage.thoughts_token_count,

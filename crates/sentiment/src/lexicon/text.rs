@@ -149,15 +149,9 @@ pub(super) fn py_round(x: f64, scale: f64) -> f64 {
     // `product - floor` is exact; a non-zero `d` dominates `error` (|error| <= ulp/2).
     let d = (product - floor) - 0.5;
     let t = d + error;
-    let rounded = if t > 0.0 {
-        floor + 1.0
-    } else if t < 0.0 {
-        floor
-    } else if floor % 2.0 == 0.0 {
-        floor
-    } else {
-        floor + 1.0
-    };
+    // Above half rounds up, below rounds down, an exact half rounds to even.
+    let round_up = t > 0.0 || (t == 0.0 && floor % 2.0 != 0.0);
+    let rounded = if round_up { floor + 1.0 } else { floor };
     let result = rounded / scale;
     if result == 0.0 {
         0.0_f64.copysign(x)
