@@ -1,3 +1,38 @@
-//! Lia server binary (composition root).
+//! `lia-server`: reads the configuration (defaults < `lia.toml` < environment), builds every
+//! service once and serves until SIGINT/SIGTERM. `--print-config` prints the effective
+//! configuration with secrets masked. Invalid configuration exits with status 2.
 
-fn main() {}
+use std::process::ExitCode;
+
+use lia_server::{Application, Settings, telemetry};
+
+fn main() -> ExitCode {
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let settings = match Settings::load(&env) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("lia-server: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if std::env::args().any(|arg| arg == "--print-config") {
+        match serde_json::to_string_pretty(&settings.masked()) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("lia-server: {error}"),
+        }
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init(&settings.app);
+    let outcome = actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(settings).await?;
+        application.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("lia-server: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,5 +1,11 @@
 //! The read-through cache port. Every method fails open: a cache fault is a miss or a no-op
 //! (the adapter logs and counts it), never an error for the user's request.
+//!
+//! **Fill-after-invalidate.** A reader that misses, reads the database and then fills the
+//! cache could overwrite a newer invalidation with stale data. So every miss hands out a
+//! [`FillToken`] (the owner's cache generation at that moment); every invalidation of the
+//! owner's data bumps the generation; and a fill is stored only if the generation is still
+//! the token's. A write that commits after the reader's database read therefore always wins.
 
 use async_trait::async_trait;
 
@@ -9,48 +15,63 @@ use crate::message::ContextMessage;
 use crate::paging::{HistoryPage, MessageWindow};
 use crate::user::User;
 
+/// The owner's cache generation when a read missed; pass it back to fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillToken(pub u64);
+
+/// The outcome of a cache read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cached<T> {
+    /// Served from the cache.
+    Hit(T),
+    /// Not cached; fill with this token after reading the source of truth.
+    Miss(FillToken),
+    /// The cache is unavailable; read the source of truth and do not fill.
+    Unavailable,
+}
+
 /// Caches conversation reads, model context and user profiles.
 #[async_trait]
 pub trait ConversationCache: Send + Sync + 'static {
     /// The last `limit` context messages, oldest first; `None` on a miss.
     async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>>;
 
-    /// Replaces the context list atomically with `messages`.
+    /// Replaces the context list atomically with `messages` (delete, push, expire in one
+    /// transaction), so concurrent replacers never interleave.
     async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]);
 
     /// Appends to the context list atomically, trimming it and refreshing its expiry; does
     /// nothing when the list is absent (the next read fills it from the database).
     async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]);
 
-    /// A page of the owner's history; `None` when the cached history is absent.
-    async fn history(&self, user_id: UserId, page: HistoryPage)
-    -> Option<Vec<ConversationSummary>>;
+    /// A page of the owner's history, newest first.
+    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<Vec<ConversationSummary>>;
 
-    /// Stores the owner's complete history (every conversation) for later pages.
-    async fn fill_history(&self, user_id: UserId, summaries: &[ConversationSummary]);
+    /// Stores the newest conversations of the owner (`complete` when that is all of them),
+    /// unless the owner's data changed since `token` was handed out.
+    async fn fill_history(&self, user_id: UserId, token: FillToken, summaries: &[ConversationSummary], complete: bool);
 
     /// Inserts or moves one conversation in the owner's cached history, if it is cached.
     async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary);
 
-    /// Removes one conversation from the owner's cached history.
+    /// Removes one conversation from the owner's cached history, in O(log N).
     async fn remove_history(&self, user_id: UserId, id: ConversationId);
 
-    /// The cached first page of a conversation; served only when the stored owner is `user_id`.
-    async fn detail(
-        &self,
-        user_id: UserId,
-        id: ConversationId,
-        window: MessageWindow,
-    ) -> Option<ConversationPage>;
+    /// The cached first page of a conversation, served only when its stored owner is
+    /// `user_id` (a hit for another user is reported as a miss).
+    async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Cached<ConversationPage>;
 
-    /// Stores a first page of a conversation together with its owner.
-    async fn store_detail(&self, window: MessageWindow, page: &ConversationPage);
+    /// Stores a first page of a conversation with its owner, unless the owner's data changed
+    /// since `token` was handed out.
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage);
 
-    /// Drops every cached view of one conversation: detail pages and context.
+    /// Drops every cached view of one conversation (detail pages and context) and bumps the
+    /// owner's generation.
     async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId);
 
-    /// Drops every cached view of the owner's conversations (after delete-all).
-    async fn invalidate_user_conversations(&self, user_id: UserId);
+    /// Drops the owner's cached history and bumps their generation (after a rename, which
+    /// moves a conversation, or delete-all).
+    async fn invalidate_history(&self, user_id: UserId);
 
     /// A cached profile for a token-authenticated request.
     async fn user(&self, id: UserId) -> Option<User>;

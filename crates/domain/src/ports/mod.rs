@@ -7,7 +7,7 @@ mod rate_limit;
 mod repositories;
 mod stream_buffer;
 
-pub use cache::ConversationCache;
+pub use cache::{Cached, ConversationCache, FillToken};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
 pub use repositories::{
     ConversationRepository, FinishedTurn, NewTurn, StartedTurn, UserRepository,

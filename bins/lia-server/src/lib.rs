@@ -1,0 +1,10 @@
+//! Lia's server as a library, so the black-box tests can start it on a random port: settings,
+//! telemetry and the composition root. `main.rs` only reads the environment and runs it.
+
+mod probes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::{Settings, SettingsError};
+pub use startup::Application;

@@ -1,0 +1,107 @@
+//! The composition root: builds every adapter and service once from the settings and serves
+//! them. Nothing else constructs adapters.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use lia_api::{ApiState, StaticAnswers};
+use lia_auth::{Accounts, PasswordHasher, TokenService};
+use lia_cache::{CacheStats, MemoryCache, MemoryRateLimiter};
+use lia_chat::ConversationService;
+use lia_domain::ports::{ConversationCache, RateLimiter};
+use lia_llm::ProviderRegistry;
+use lia_sentiment::SentimentService;
+use lia_store::{SqlConversationRepository, SqlUserRepository};
+
+use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes};
+use crate::settings::{Environment, Settings};
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Connects, migrates, builds the services and binds the listener.
+    ///
+    /// # Errors
+    /// When the database cannot be opened or migrated, or the address cannot be bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let connection = lia_store::connect(&settings.database).await?;
+        lia_store::migrate(&connection).await?;
+        let database_kind = if settings.database.url().starts_with("postgres") { "postgresql" } else { "sqlite" };
+
+        let stats = Arc::new(CacheStats::default());
+        let cache: Arc<dyn ConversationCache> = Arc::new(MemoryCache::new(&settings.cache, Arc::clone(&stats)));
+        let max_keys = usize::try_from(settings.cache.memory_max_entries).unwrap_or(usize::MAX);
+        let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new(settings.rate_limits.clone(), max_keys));
+        let probes: Probes = vec![
+            Arc::new(DatabaseProbe { connection: connection.clone(), kind: database_kind }),
+            Arc::new(MemoryCacheProbe),
+        ];
+
+        let registry = Arc::new(ProviderRegistry::from_config(&settings.llm, None)?);
+        let sentiment = Arc::new(SentimentService::new(&settings.sentiment, Some(Arc::clone(&registry))));
+        let tokens = TokenService::new(&jwt_secret(&settings), settings.auth.jwt_algorithm, settings.auth.token_days)?;
+        let hasher = PasswordHasher::new(&settings.auth.hashing)?;
+        let users = Arc::new(SqlUserRepository::new(connection.clone()));
+        let accounts = Accounts::new(users, hasher, tokens, Some(Arc::clone(&cache)));
+        let repository = Arc::new(SqlConversationRepository::new(connection.clone()));
+        let conversations = ConversationService::new(repository, Arc::clone(&cache), settings.cache.history_max_entries);
+
+        let methods: Vec<&str> = sentiment.methods().iter().map(|m| m.as_str()).collect();
+        let answers = StaticAnswers::new(registry.catalogue(), &methods)?;
+        let state = web::Data::new(ApiState {
+            accounts,
+            conversations,
+            limiter,
+            probes,
+            answers,
+            settings: settings.http.clone(),
+            started,
+        });
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("cannot bind {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || lia_api::app(state.clone()))
+            .shutdown_timeout(settings.server.shutdown_grace_secs)
+            .listen(listener)?;
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(port, database = database_kind, elapsed_ms = started.elapsed().as_millis(), "listening");
+        Ok(Self { server: server.run(), port })
+    }
+
+    /// The bound port (useful with port 0).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The configured secret, or (outside production) a random one with a loud warning.
+fn jwt_secret(settings: &Settings) -> String {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        return secret.clone();
+    }
+    debug_assert!(settings.app.env != Environment::Production, "validated at load time");
+    tracing::warn!("JWT_SECRET is not set: using a random secret; every token dies with this process");
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+

@@ -1,0 +1,155 @@
+//! The one place where errors become HTTP: a status and the JSON error body
+//! `{"error": {"message": ..., "details"?: ...}}`. Server errors get an opaque message while
+//! the cause is logged; client errors never echo the submitted input.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use lia_auth::AccountError;
+use lia_domain::{RepositoryError, ValidationError};
+use serde_json::{Value, json};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON.
+    #[error("Malformed JSON body")]
+    MalformedJson,
+    /// The body is larger than allowed.
+    #[error("Request body is too large")]
+    PayloadTooLarge,
+    /// Input broke a rule; each problem names its field.
+    #[error("{}", first_message(.0))]
+    Validation(Vec<ValidationError>),
+    /// A business rule refused the request.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or bad credentials; the message says which.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Missing, or someone else's (never told apart).
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The route exists but not for this method.
+    #[error("Method Not Allowed")]
+    MethodNotAllowed,
+    /// A duplicate account.
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many requests.
+    #[error("Rate limit exceeded. Please try again later.")]
+    RateLimited {
+        /// When to try again.
+        retry_after: Duration,
+        /// The limit per window.
+        limit: u32,
+    },
+    /// A dependency is down.
+    #[error("Service temporarily unavailable. Please try again later.")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A bug or an unexpected failure.
+    #[error("An internal error occurred. Please try again later.")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn first_message(errors: &[ValidationError]) -> String {
+    errors.first().map_or_else(|| "Invalid request".to_owned(), ToString::to_string)
+}
+
+impl ApiError {
+    /// One validation failure.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Validation(vec![ValidationError::new(field, reason)])
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            Self::Validation(errors) => Some(json!({
+                "fields": errors.iter().map(|e| json!({"field": e.field, "reason": e.reason})).collect::<Vec<_>>()
+            })),
+            Self::RateLimited { retry_after, .. } => Some(json!({"retry_after": retry_secs(*retry_after)})),
+            _ => None,
+        }
+    }
+}
+
+/// Whole seconds to wait, at least one.
+pub(crate) fn retry_secs(retry_after: Duration) -> u64 {
+    retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)
+}
+
+/// The JSON error body for `status` and `message`.
+pub(crate) fn error_body(message: &str, details: Option<Value>) -> Value {
+    match details {
+        Some(details) => json!({"error": {"message": message, "details": details}}),
+        None => json!({"error": {"message": message}}),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) | Self::Unavailable(cause) = self {
+            tracing::error!(error = %cause, chain = ?cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::RateLimited { retry_after, limit } = self {
+            let seconds = retry_secs(*retry_after);
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            response.insert_header(("X-RateLimit-Limit", limit.to_string()));
+            response.insert_header(("X-RateLimit-Remaining", "0"));
+            response.insert_header(("X-RateLimit-Reset", seconds.to_string()));
+        }
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(error_body(&self.to_string(), self.details()))
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::NotFound => Self::NotFound("Conversation not found"),
+            RepositoryError::Conflict(what) => Self::Conflict(what.to_owned()),
+            RepositoryError::Unavailable(cause) => Self::Unavailable(cause),
+            RepositoryError::Other(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::AlreadyExists | AccountError::Conflict => Self::Conflict(error.to_string()),
+            AccountError::InvalidCredentials | AccountError::Token(_) | AccountError::UserNotFound => {
+                Self::Unauthorized(error.to_string())
+            }
+            AccountError::PasswordTooLong => Self::invalid("password", "must be at most 1000 characters"),
+            AccountError::Repository(inner) => Self::from(inner),
+            AccountError::Hashing(inner) => Self::Internal(Box::new(inner)),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Extractors: the JSON body (size-limited, syntax checked before authentication, schema
+//! checked after, as the reference orders them), the authenticated user, the client IP.
+
+mod auth;
+mod client_ip;
+mod json;
+
+pub use auth::{AuthUser, StreamUser};
+pub use client_ip::ClientIp;
+pub use json::JsonBody;

@@ -1,0 +1,48 @@
+//! The route table: one function, so every route and its methods are visible at a glance.
+
+mod auth;
+mod catalogue;
+mod conversations;
+mod health;
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::ApiError;
+
+/// Registers every route. Each resource answers other methods with a JSON 405.
+pub fn configure(config: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    config
+        .service(resource("/api/v1/auth/register").route(web::post().to(auth::register)))
+        .service(resource("/api/v1/auth/login").route(web::post().to(auth::login)))
+        .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)))
+        .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
+        .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
+        .service(resource("/api/v1/chat/history").route(web::get().to(conversations::history)))
+        .service(resource("/api/v1/chat/conversations").route(web::delete().to(conversations::delete_all)))
+        .service(
+            resource("/api/v1/chat/conversation/{id}")
+                .route(web::get().to(conversations::detail))
+                .route(web::delete().to(conversations::delete)),
+        )
+        .service(resource("/api/v1/chat/conversation/{id}/rename").route(web::patch().to(conversations::rename)))
+        .service(resource("/api/v1/chat/models").route(web::get().to(catalogue::models)))
+        .service(resource("/api/v1/chat/methods").route(web::get().to(catalogue::methods)))
+        .service(resource("/").route(web::get().to(health::root)))
+        .service(resource("/health").route(web::get().to(health::health)))
+        .service(resource("/health/live").route(web::get().to(health::live)))
+        .service(resource("/health/ready").route(web::get().to(health::ready)))
+        .service(resource("/health/db").route(web::get().to(health::database)))
+        .service(resource("/health/cache").route(web::get().to(health::cache)))
+        .service(resource("/health/info").route(web::get().to(health::info)))
+        .service(resource("/health/info/summary").route(web::get().to(health::info)));
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// The JSON 404 for unknown routes.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("Not found"))
+}

@@ -1,0 +1,135 @@
+//! What every handler shares: the services (built once by the server and handed in), the
+//! static answers built at start-up, and the HTTP settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use lia_auth::Accounts;
+use lia_chat::ConversationService;
+use lia_domain::ports::{RateLimitScope, RateLimiter};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::health::Probe;
+
+/// The auth cookie's attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CookieSettings {
+    /// Its name.
+    pub name: String,
+    /// `Secure` (browsers accept it on `http://localhost` too).
+    pub secure: bool,
+    /// `lax`, `strict` or `none`.
+    pub same_site: String,
+    /// `Domain`, when set.
+    pub domain: Option<String>,
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self { name: "access_token".into(), secure: true, same_site: "lax".into(), domain: None }
+    }
+}
+
+/// HTTP-level settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApiSettings {
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Read the client IP from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+    /// The auth cookie.
+    pub cookie: CookieSettings,
+    /// Origins allowed to call with credentials; never `*`.
+    pub cors_origins: Vec<String>,
+    /// Debug mode: `/health/info` answers, and no HSTS header.
+    pub debug: bool,
+    /// `development`, `staging` or `production`, as shown by `GET /`.
+    pub environment: String,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 64 * 1024,
+            trust_proxy_headers: false,
+            cookie: CookieSettings::default(),
+            cors_origins: vec![
+                "http://localhost:5173".into(),
+                "http://localhost:3000".into(),
+                "https://lia.nicx.app".into(),
+            ],
+            debug: false,
+            environment: "development".into(),
+        }
+    }
+}
+
+/// Answers computed once at start-up and served from memory.
+#[derive(Debug, Clone)]
+pub struct StaticAnswers {
+    /// `GET /chat/models`.
+    pub models: Bytes,
+    /// `GET /chat/methods`.
+    pub methods: Bytes,
+}
+
+impl StaticAnswers {
+    /// Serialises the model catalogue and the method names once.
+    ///
+    /// # Errors
+    /// When serialisation fails.
+    pub fn new(models: &impl Serialize, methods: &[&str]) -> Result<Self, serde_json::Error> {
+        Ok(Self { models: Bytes::from(serde_json::to_vec(models)?), methods: Bytes::from(serde_json::to_vec(methods)?) })
+    }
+}
+
+/// The shared state.
+#[derive(Clone)]
+pub struct ApiState {
+    /// Accounts and tokens.
+    pub accounts: Accounts,
+    /// Conversation reads and changes.
+    pub conversations: ConversationService,
+    /// Rate limits.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Dependency checks for the health endpoints.
+    pub probes: Vec<Arc<dyn Probe>>,
+    /// Static answers.
+    pub answers: StaticAnswers,
+    /// HTTP settings.
+    pub settings: ApiSettings,
+    /// When the process started, for `/health/info`.
+    pub started: std::time::Instant,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl ApiState {
+    /// Counts one request against `scope` for `key`. The auth limit fails closed (no decision
+    /// means no login attempt); the others fail open.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`] when the request is over the limit.
+    pub async fn enforce_limit(&self, scope: RateLimitScope, key: &str) -> Result<(), ApiError> {
+        match self.limiter.check(scope, key).await {
+            Ok(decision) if decision.allowed => Ok(()),
+            Ok(decision) => Err(ApiError::RateLimited { retry_after: decision.retry_after, limit: decision.limit }),
+            Err(error) if scope == RateLimitScope::Auth => {
+                tracing::warn!(%error, "auth rate limiter unavailable; refusing (fail closed)");
+                Err(ApiError::RateLimited { retry_after: Duration::from_secs(60), limit: 0 })
+            }
+            Err(error) => {
+                tracing::warn!(%error, ?scope, "rate limiter unavailable; admitting (fail open)");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! [`ConversationCache`] in process memory (moka), with the same generation rule as Redis.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lia_domain::ports::{Cached, ConversationCache, FillToken};
+use lia_domain::{
+    ContextMessage, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
+    MessageAnchor, MessageWindow, User, UserId,
+};
+use moka::sync::Cache;
+use time::OffsetDateTime;
+
+use crate::config::CacheConfig;
+use crate::stats::{CacheKind, CacheStats};
+
+/// The newest conversations of one user, ordered as the history list is.
+#[derive(Debug, Default)]
+struct HistoryIndex {
+    order: BTreeSet<(Reverse<OffsetDateTime>, Reverse<ConversationId>)>,
+    entries: HashMap<ConversationId, ConversationSummary>,
+    /// Whether these are all the user's conversations, or only a prefix of them.
+    complete: bool,
+}
+
+impl HistoryIndex {
+    fn insert(&mut self, summary: ConversationSummary) {
+        self.remove(summary.id);
+        self.order.insert((Reverse(summary.updated_at), Reverse(summary.id)));
+        self.entries.insert(summary.id, summary);
+    }
+
+    fn remove(&mut self, id: ConversationId) {
+        if let Some(old) = self.entries.remove(&id) {
+            self.order.remove(&(Reverse(old.updated_at), Reverse(id)));
+        }
+    }
+
+    /// The page, if the cached prefix covers it.
+    fn page(&self, page: HistoryPage) -> Option<Vec<ConversationSummary>> {
+        let end = page.offset().saturating_add(page.limit());
+        if !self.complete && end > self.order.len() as u64 {
+            return None;
+        }
+        let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+        Some(self.order.iter().skip(skip).take(take).filter_map(|(_, Reverse(id))| self.entries.get(id).cloned()).collect())
+    }
+}
+
+#[derive(Debug)]
+struct DetailEntry {
+    owner: UserId,
+    generation: u64,
+    page: ConversationPage,
+}
+
+/// The in-process conversation cache.
+pub struct MemoryCache {
+    context: Cache<ConversationId, Arc<Vec<ContextMessage>>>,
+    histories: Cache<UserId, Arc<Mutex<HistoryIndex>>>,
+    details: Cache<(ConversationId, u64), Arc<DetailEntry>>,
+    users: Cache<UserId, User>,
+    /// Per-user generations; an absent user starts at a random value, so a forgotten
+    /// generation can never match an old token.
+    generations: Mutex<HashMap<UserId, u64>>,
+    max_generations: usize,
+    context_max: usize,
+    history_max: usize,
+    stats: Arc<CacheStats>,
+}
+
+impl std::fmt::Debug for MemoryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCache").finish_non_exhaustive()
+    }
+}
+
+impl MemoryCache {
+    /// A cache bounded and timed by `config`, counting into `stats`.
+    #[must_use]
+    pub fn new(config: &CacheConfig, stats: Arc<CacheStats>) -> Self {
+        let build = |ttl: u64| Duration::from_secs(ttl.max(1));
+        Self {
+            context: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.context_ttl_secs)).build(),
+            histories: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.history_ttl_secs)).build(),
+            details: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.detail_ttl_secs)).build(),
+            users: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.user_ttl_secs)).build(),
+            generations: Mutex::new(HashMap::new()),
+            max_generations: usize::try_from(config.memory_max_entries).unwrap_or(usize::MAX),
+            context_max: usize::try_from(config.context_max_messages).unwrap_or(usize::MAX),
+            history_max: usize::try_from(config.history_max_entries).unwrap_or(usize::MAX),
+            stats,
+        }
+    }
+
+    fn with_generations<T>(&self, work: impl FnOnce(&mut HashMap<UserId, u64>) -> T) -> Option<T> {
+        let mut generations = self.generations.lock().ok()?;
+        if generations.len() > self.max_generations {
+            generations.clear();
+        }
+        Some(work(&mut generations))
+    }
+
+    fn generation(&self, user: UserId) -> Option<u64> {
+        self.with_generations(|generations| *generations.entry(user).or_insert_with(random_u64))
+    }
+
+    fn bump(&self, user: UserId) {
+        self.with_generations(|generations| {
+            let next = generations.get(&user).map_or_else(random_u64, |g| g.wrapping_add(1));
+            generations.insert(user, next);
+        });
+    }
+
+    /// Runs `store` only if `user`'s generation is still `token`, holding the lock so no
+    /// invalidation can slip in between the check and the store.
+    fn if_current(&self, user: UserId, token: FillToken, store: impl FnOnce()) {
+        let Ok(generations) = self.generations.lock() else { return };
+        if generations.get(&user) == Some(&token.0) {
+            store();
+        }
+    }
+}
+
+fn random_u64() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+/// Only the first page (offset 0, newest messages) is cached, per page size.
+fn detail_key(id: ConversationId, window: MessageWindow) -> Option<(ConversationId, u64)> {
+    matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }).then_some((id, window.limit()))
+}
+
+#[async_trait]
+impl ConversationCache for MemoryCache {
+    async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>> {
+        let Some(list) = self.context.get(&id) else {
+            self.stats.miss(CacheKind::Context);
+            return None;
+        };
+        self.stats.hit(CacheKind::Context);
+        let skip = list.len().saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
+        Some(list.iter().skip(skip).cloned().collect())
+    }
+
+    async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]) {
+        let skip = messages.len().saturating_sub(self.context_max);
+        self.context.insert(id, Arc::new(messages.iter().skip(skip).cloned().collect()));
+    }
+
+    async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]) {
+        let Some(list) = self.context.get(&id) else { return };
+        let mut next: Vec<ContextMessage> = list.iter().chain(messages).cloned().collect();
+        let excess = next.len().saturating_sub(self.context_max);
+        next.drain(..excess);
+        // Re-inserting refreshes the expiry, as EXPIRE does in Redis.
+        self.context.insert(id, Arc::new(next));
+    }
+
+    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<Vec<ConversationSummary>> {
+        if let Some(index) = self.histories.get(&user_id)
+            && let Ok(index) = index.lock()
+            && let Some(summaries) = index.page(page)
+        {
+            self.stats.hit(CacheKind::History);
+            return Cached::Hit(summaries);
+        }
+        self.stats.miss(CacheKind::History);
+        self.generation(user_id).map_or(Cached::Unavailable, |g| Cached::Miss(FillToken(g)))
+    }
+
+    async fn fill_history(&self, user_id: UserId, token: FillToken, summaries: &[ConversationSummary], complete: bool) {
+        let mut index = HistoryIndex { complete: complete && summaries.len() <= self.history_max, ..HistoryIndex::default() };
+        for summary in summaries.iter().take(self.history_max) {
+            index.insert(summary.clone());
+        }
+        self.if_current(user_id, token, || self.histories.insert(user_id, Arc::new(Mutex::new(index))));
+    }
+
+    async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary) {
+        if let Some(index) = self.histories.get(&user_id)
+            && let Ok(mut index) = index.lock()
+        {
+            index.insert(summary.clone());
+        }
+    }
+
+    async fn remove_history(&self, user_id: UserId, id: ConversationId) {
+        if let Some(index) = self.histories.get(&user_id)
+            && let Ok(mut index) = index.lock()
+        {
+            index.remove(id);
+        }
+    }
+
+    async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Cached<ConversationPage> {
+        let Some(generation) = self.generation(user_id) else { return Cached::Unavailable };
+        let Some(key) = detail_key(id, window) else { return Cached::Miss(FillToken(generation)) };
+        match self.details.get(&key) {
+            Some(entry) if entry.owner == user_id && entry.generation == generation => {
+                self.stats.hit(CacheKind::Detail);
+                Cached::Hit(entry.page.clone())
+            }
+            _ => {
+                self.stats.miss(CacheKind::Detail);
+                Cached::Miss(FillToken(generation))
+            }
+        }
+    }
+
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage) {
+        let Some(key) = detail_key(page.conversation.id, window) else { return };
+        let owner = page.conversation.user_id;
+        let entry = Arc::new(DetailEntry { owner, generation: token.0, page: page.clone() });
+        self.if_current(owner, token, || self.details.insert(key, entry));
+    }
+
+    async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId) {
+        self.bump(user_id);
+        self.context.invalidate(&id);
+    }
+
+    async fn invalidate_history(&self, user_id: UserId) {
+        self.bump(user_id);
+        self.histories.invalidate(&user_id);
+    }
+
+    async fn user(&self, id: UserId) -> Option<User> {
+        let user = self.users.get(&id);
+        if user.is_some() {
+            self.stats.hit(CacheKind::User);
+        } else {
+            self.stats.miss(CacheKind::User);
+        }
+        user
+    }
+
+    async fn store_user(&self, user: &User) {
+        self.users.insert(user.id, user.clone());
+    }
+}

@@ -1,0 +1,109 @@
+//! Conversation reads and changes, cache-aside: history and first detail pages are served
+//! from the cache when it has them, filled after a database read (with the fill token, so a
+//! concurrent change always wins), and every change updates or invalidates what it touches
+//! after it commits, so a client reads its own writes at once.
+
+use std::sync::Arc;
+
+use lia_domain::ports::{Cached, ConversationCache};
+use lia_domain::{
+    ConversationId, ConversationPage, ConversationRepository, ConversationSummary, HistoryPage,
+    MessageWindow, RepositoryError, Title, UserId,
+};
+
+/// Conversation reads and owner-scoped changes.
+#[derive(Clone)]
+pub struct ConversationService {
+    repository: Arc<dyn ConversationRepository>,
+    cache: Arc<dyn ConversationCache>,
+    history_fill: u64,
+}
+
+impl std::fmt::Debug for ConversationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversationService").finish_non_exhaustive()
+    }
+}
+
+impl ConversationService {
+    /// The service over `repository` and `cache`; on a history miss, the newest
+    /// `history_fill` conversations are read and cached, so later pages hit too.
+    #[must_use]
+    pub fn new(repository: Arc<dyn ConversationRepository>, cache: Arc<dyn ConversationCache>, history_fill: u64) -> Self {
+        Self { repository, cache, history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT) }
+    }
+
+    /// The owner's conversations, newest first.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn history(&self, user_id: UserId, page: HistoryPage) -> Result<Vec<ConversationSummary>, RepositoryError> {
+        let token = match self.cache.history(user_id, page).await {
+            Cached::Hit(summaries) => return Ok(summaries),
+            Cached::Miss(token) => Some(token),
+            Cached::Unavailable => None,
+        };
+        let end = page.offset().saturating_add(page.limit());
+        let Some(token) = token.filter(|_| end <= self.history_fill) else {
+            return self.repository.history(user_id, page).await;
+        };
+        // One read fills the cache with the newest conversations and serves this page.
+        let fill = HistoryPage::new(0, self.history_fill).map_err(|e| RepositoryError::Other(Box::new(e)))?;
+        let newest = self.repository.history(user_id, fill).await?;
+        let complete = (newest.len() as u64) < self.history_fill;
+        self.cache.fill_history(user_id, token, &newest, complete).await;
+        let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+        Ok(newest.into_iter().skip(skip).take(take).collect())
+    }
+
+    /// One window of a conversation; the first page is cached with its owner.
+    ///
+    /// # Errors
+    /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
+    pub async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Result<ConversationPage, RepositoryError> {
+        let token = match self.cache.detail(user_id, id, window).await {
+            Cached::Hit(page) => return Ok(page),
+            Cached::Miss(token) => Some(token),
+            Cached::Unavailable => None,
+        };
+        let page = self.repository.detail(user_id, id, window).await?;
+        if let Some(token) = token {
+            self.cache.store_detail(token, window, &page).await;
+        }
+        Ok(page)
+    }
+
+    /// Deletes one conversation.
+    ///
+    /// # Errors
+    /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
+    pub async fn delete(&self, user_id: UserId, id: ConversationId) -> Result<(), RepositoryError> {
+        self.repository.delete(user_id, id).await?;
+        self.cache.invalidate_conversation(user_id, id).await;
+        self.cache.remove_history(user_id, id).await;
+        Ok(())
+    }
+
+    /// Deletes all the owner's conversations; returns how many there were.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn delete_all(&self, user_id: UserId) -> Result<u64, RepositoryError> {
+        let n_deleted = self.repository.delete_all(user_id).await?;
+        // One generation bump invalidates every cached page of the owner: no per-id work.
+        self.cache.invalidate_history(user_id).await;
+        Ok(n_deleted)
+    }
+
+    /// Renames a conversation, which moves it to the top of the history.
+    ///
+    /// # Errors
+    /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
+    pub async fn rename(&self, user_id: UserId, id: ConversationId, title: Title) -> Result<(), RepositoryError> {
+        self.repository.rename(user_id, id, title).await?;
+        self.cache.invalidate_conversation(user_id, id).await;
+        self.cache.invalidate_history(user_id).await;
+        Ok(())
+    }
+}
