@@ -23,7 +23,10 @@ impl Probe for DatabaseProbe {
     }
 
     async fn check(&self) -> Result<(), String> {
-        self.connection.ping().await.map_err(|_| "unreachable".to_owned())
+        self.connection
+            .ping()
+            .await
+            .map_err(|_| "unreachable".to_owned())
     }
 }
 

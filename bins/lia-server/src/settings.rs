@@ -43,7 +43,12 @@ pub struct AppSettings {
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self { env: Environment::Development, debug: false, log_level: "info".into(), log_json: false }
+        Self {
+            env: Environment::Development,
+            debug: false,
+            log_level: "info".into(),
+            log_json: false,
+        }
     }
 }
 
@@ -63,7 +68,12 @@ pub struct ServerSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { host: "127.0.0.1".into(), port: 8000, workers: None, shutdown_grace_secs: 30 }
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8000,
+            workers: None,
+            shutdown_grace_secs: 30,
+        }
     }
 }
 
@@ -83,7 +93,12 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { jwt_secret: None, jwt_algorithm: JwtAlgorithm::HS256, token_days: 7, hashing: HashingConfig::default() }
+        Self {
+            jwt_secret: None,
+            jwt_algorithm: JwtAlgorithm::HS256,
+            token_days: 7,
+            hashing: HashingConfig::default(),
+        }
     }
 }
 
@@ -139,8 +154,11 @@ impl Settings {
             Some(path) => (path.clone(), true),
             None => ("lia.toml".to_owned(), false),
         };
-        let lia_env: HashMap<String, String> =
-            env.iter().filter(|(k, _)| k.starts_with("LIA__")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let lia_env: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("LIA__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut builder = config::Config::builder()
             .add_source(config::Config::try_from(&Self::default()).map_err(error)?)
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(required))
@@ -158,10 +176,20 @@ impl Settings {
             builder = builder.set_override_option(*key, value).map_err(error)?;
         }
         if let Some(origins) = env.get("CORS_ORIGINS").filter(|v| !v.trim().is_empty()) {
-            let origins: Vec<String> = origins.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
-            builder = builder.set_override("http.cors_origins", origins).map_err(error)?;
+            let origins: Vec<String> = origins
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+            builder = builder
+                .set_override("http.cors_origins", origins)
+                .map_err(error)?;
         }
-        let mut settings: Self = builder.build().map_err(error)?.try_deserialize().map_err(error)?;
+        let mut settings: Self = builder
+            .build()
+            .map_err(error)?
+            .try_deserialize()
+            .map_err(error)?;
         settings.http.debug = settings.app.debug;
         settings.http.environment = serde_json::to_value(settings.app.env)
             .ok()
@@ -173,20 +201,31 @@ impl Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         let secret_len = self.auth.jwt_secret.as_deref().map_or(0, str::len);
-        if self.app.env == Environment::Production && secret_len < lia_auth::TokenService::MIN_SECRET_LEN {
-            return Err(SettingsError("auth.jwt_secret (JWT_SECRET) must be set to at least 32 characters in production".into()));
+        if self.app.env == Environment::Production
+            && secret_len < lia_auth::TokenService::MIN_SECRET_LEN
+        {
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) must be set to at least 32 characters in production"
+                    .into(),
+            ));
         }
         if self.auth.jwt_secret.is_some() && secret_len < lia_auth::TokenService::MIN_SECRET_LEN {
-            return Err(SettingsError("auth.jwt_secret (JWT_SECRET) must be at least 32 characters".into()));
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) must be at least 32 characters".into(),
+            ));
         }
         if self.http.cors_origins.iter().any(|o| o.trim() == "*") {
             return Err(SettingsError("http.cors_origins (CORS_ORIGINS) must list origins: `*` cannot be used with credentials".into()));
         }
         if !(1..=30).contains(&self.auth.token_days) {
-            return Err(SettingsError("auth.token_days must be between 1 and 30".into()));
+            return Err(SettingsError(
+                "auth.token_days must be between 1 and 30".into(),
+            ));
         }
         if self.http.body_limit_bytes == 0 {
-            return Err(SettingsError("http.body_limit_bytes must be positive".into()));
+            return Err(SettingsError(
+                "http.body_limit_bytes must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -215,9 +254,15 @@ impl Settings {
 
 /// A URL with its password (if any) replaced by `***`.
 fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    let user = credentials.split_once(':').map_or(credentials, |(user, _)| user);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = credentials
+        .split_once(':')
+        .map_or(credentials, |(user, _)| user);
     format!("{scheme}://{user}:***@{host}")
 }
 
@@ -226,13 +271,19 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn defaults_need_nothing() {
         let settings = Settings::load(&env(&[])).unwrap();
-        assert_eq!((settings.server.host.as_str(), settings.server.port), ("127.0.0.1", 8000));
+        assert_eq!(
+            (settings.server.host.as_str(), settings.server.port),
+            ("127.0.0.1", 8000)
+        );
         assert_eq!(settings.database.url(), "sqlite://lia.db?mode=rwc");
         assert_eq!(settings.cache.redis_url, None);
     }
@@ -252,7 +303,10 @@ mod tests {
         assert_eq!(settings.server.port, 9100);
         assert_eq!(settings.rate_limits.chat_per_window, 5);
         assert!(!settings.http.cookie.secure);
-        assert_eq!(settings.http.cors_origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(
+            settings.http.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
         let masked = settings.masked().to_string();
         assert!(masked.contains("postgres://lia:***@db/lia"));
         assert!(!masked.contains("sk-secret") && !masked.contains(":pw@"));
@@ -267,6 +321,12 @@ mod tests {
         let error = Settings::load(&env(&[("CORS_ORIGINS", "*")])).unwrap_err();
         assert!(error.to_string().contains("cors_origins"), "{error}");
         let secret = "x".repeat(40);
-        assert!(Settings::load(&env(&[("LIA__APP__ENV", "production"), ("JWT_SECRET", &secret)])).is_ok());
+        assert!(
+            Settings::load(&env(&[
+                ("LIA__APP__ENV", "production"),
+                ("JWT_SECRET", &secret)
+            ]))
+            .is_ok()
+        );
     }
 }

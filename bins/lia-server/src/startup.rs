@@ -35,25 +35,47 @@ impl Application {
         let started = Instant::now();
         let connection = lia_store::connect(&settings.database).await?;
         lia_store::migrate(&connection).await?;
-        let database_kind = if settings.database.url().starts_with("postgres") { "postgresql" } else { "sqlite" };
+        let database_kind = if settings.database.url().starts_with("postgres") {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
 
         let stats = Arc::new(CacheStats::default());
-        let cache: Arc<dyn ConversationCache> = Arc::new(MemoryCache::new(&settings.cache, Arc::clone(&stats)));
+        let cache: Arc<dyn ConversationCache> =
+            Arc::new(MemoryCache::new(&settings.cache, Arc::clone(&stats)));
         let max_keys = usize::try_from(settings.cache.memory_max_entries).unwrap_or(usize::MAX);
-        let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new(settings.rate_limits.clone(), max_keys));
+        let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new(
+            settings.rate_limits.clone(),
+            max_keys,
+        ));
         let probes: Probes = vec![
-            Arc::new(DatabaseProbe { connection: connection.clone(), kind: database_kind }),
+            Arc::new(DatabaseProbe {
+                connection: connection.clone(),
+                kind: database_kind,
+            }),
             Arc::new(MemoryCacheProbe),
         ];
 
         let registry = Arc::new(ProviderRegistry::from_config(&settings.llm, None)?);
-        let sentiment = Arc::new(SentimentService::new(&settings.sentiment, Some(Arc::clone(&registry))));
-        let tokens = TokenService::new(&jwt_secret(&settings), settings.auth.jwt_algorithm, settings.auth.token_days)?;
+        let sentiment = Arc::new(SentimentService::new(
+            &settings.sentiment,
+            Some(Arc::clone(&registry)),
+        ));
+        let tokens = TokenService::new(
+            &jwt_secret(&settings),
+            settings.auth.jwt_algorithm,
+            settings.auth.token_days,
+        )?;
         let hasher = PasswordHasher::new(&settings.auth.hashing)?;
         let users = Arc::new(SqlUserRepository::new(connection.clone()));
         let accounts = Accounts::new(users, hasher, tokens, Some(Arc::clone(&cache)));
         let repository = Arc::new(SqlConversationRepository::new(connection.clone()));
-        let conversations = ConversationService::new(repository, Arc::clone(&cache), settings.cache.history_max_entries);
+        let conversations = ConversationService::new(
+            repository,
+            Arc::clone(&cache),
+            settings.cache.history_max_entries,
+        );
 
         let methods: Vec<&str> = sentiment.methods().iter().map(|m| m.as_str()).collect();
         let answers = StaticAnswers::new(registry.catalogue(), &methods)?;
@@ -68,7 +90,12 @@ impl Application {
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("cannot bind {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot bind {}:{}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || lia_api::app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_secs)
@@ -76,8 +103,16 @@ impl Application {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        tracing::info!(port, database = database_kind, elapsed_ms = started.elapsed().as_millis(), "listening");
-        Ok(Self { server: server.run(), port })
+        tracing::info!(
+            port,
+            database = database_kind,
+            elapsed_ms = started.elapsed().as_millis(),
+            "listening"
+        );
+        Ok(Self {
+            server: server.run(),
+            port,
+        })
     }
 
     /// The bound port (useful with port 0).
@@ -100,8 +135,16 @@ fn jwt_secret(settings: &Settings) -> String {
     if let Some(secret) = &settings.auth.jwt_secret {
         return secret.clone();
     }
-    debug_assert!(settings.app.env != Environment::Production, "validated at load time");
-    tracing::warn!("JWT_SECRET is not set: using a random secret; every token dies with this process");
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    debug_assert!(
+        settings.app.env != Environment::Production,
+        "validated at load time"
+    );
+    tracing::warn!(
+        "JWT_SECRET is not set: using a random secret; every token dies with this process"
+    );
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
-

@@ -55,7 +55,9 @@ pub enum ApiError {
 }
 
 fn first_message(errors: &[ValidationError]) -> String {
-    errors.first().map_or_else(|| "Invalid request".to_owned(), ToString::to_string)
+    errors
+        .first()
+        .map_or_else(|| "Invalid request".to_owned(), ToString::to_string)
 }
 
 impl ApiError {
@@ -69,7 +71,9 @@ impl ApiError {
             Self::Validation(errors) => Some(json!({
                 "fields": errors.iter().map(|e| json!({"field": e.field, "reason": e.reason})).collect::<Vec<_>>()
             })),
-            Self::RateLimited { retry_after, .. } => Some(json!({"retry_after": retry_secs(*retry_after)})),
+            Self::RateLimited { retry_after, .. } => {
+                Some(json!({"retry_after": retry_secs(*retry_after)}))
+            }
             _ => None,
         }
     }
@@ -143,11 +147,15 @@ impl From<RepositoryError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::AlreadyExists | AccountError::Conflict => Self::Conflict(error.to_string()),
-            AccountError::InvalidCredentials | AccountError::Token(_) | AccountError::UserNotFound => {
-                Self::Unauthorized(error.to_string())
+            AccountError::AlreadyExists | AccountError::Conflict => {
+                Self::Conflict(error.to_string())
             }
-            AccountError::PasswordTooLong => Self::invalid("password", "must be at most 1000 characters"),
+            AccountError::InvalidCredentials
+            | AccountError::Token(_)
+            | AccountError::UserNotFound => Self::Unauthorized(error.to_string()),
+            AccountError::PasswordTooLong => {
+                Self::invalid("password", "must be at most 1000 characters")
+            }
             AccountError::Repository(inner) => Self::from(inner),
             AccountError::Hashing(inner) => Self::Internal(Box::new(inner)),
         }

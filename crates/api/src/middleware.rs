@@ -14,12 +14,30 @@ use crate::state::{ApiSettings, ApiState};
 
 fn cors(settings: &ApiSettings) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::ACCEPT_LANGUAGE, header::CONTENT_LANGUAGE, header::HeaderName::from_static("last-event-id")])
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::CONTENT_LANGUAGE,
+            header::HeaderName::from_static("last-event-id"),
+        ])
         .expose_headers([header::HeaderName::from_static("x-request-id")])
         .supports_credentials()
         .max_age(600);
-    for origin in settings.cors_origins.iter().filter(|origin| origin.as_str() != "*") {
+    for origin in settings
+        .cors_origins
+        .iter()
+        .filter(|origin| origin.as_str() != "*")
+    {
         cors = cors.allowed_origin(origin);
     }
     cors
@@ -31,8 +49,18 @@ fn security_headers(settings: &ApiSettings) -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add(("X-XSS-Protection", "1; mode=block"))
         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
-    if settings.debug { headers } else { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) }
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ));
+    if settings.debug {
+        headers
+    } else {
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+    }
 }
 
 /// The whole application over `state`: routes plus middleware. The server wraps it in an
@@ -40,7 +68,13 @@ fn security_headers(settings: &ApiSettings) -> DefaultHeaders {
 pub fn app(
     state: web::Data<ApiState>,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
 > {
     let settings = state.settings.clone();
     App::new()

@@ -29,7 +29,12 @@ pub struct CookieSettings {
 
 impl Default for CookieSettings {
     fn default() -> Self {
-        Self { name: "access_token".into(), secure: true, same_site: "lax".into(), domain: None }
+        Self {
+            name: "access_token".into(),
+            secure: true,
+            same_site: "lax".into(),
+            domain: None,
+        }
     }
 }
 
@@ -83,7 +88,10 @@ impl StaticAnswers {
     /// # Errors
     /// When serialisation fails.
     pub fn new(models: &impl Serialize, methods: &[&str]) -> Result<Self, serde_json::Error> {
-        Ok(Self { models: Bytes::from(serde_json::to_vec(models)?), methods: Bytes::from(serde_json::to_vec(methods)?) })
+        Ok(Self {
+            models: Bytes::from(serde_json::to_vec(models)?),
+            methods: Bytes::from(serde_json::to_vec(methods)?),
+        })
     }
 }
 
@@ -108,7 +116,9 @@ pub struct ApiState {
 
 impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiState").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("ApiState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,10 +131,16 @@ impl ApiState {
     pub async fn enforce_limit(&self, scope: RateLimitScope, key: &str) -> Result<(), ApiError> {
         match self.limiter.check(scope, key).await {
             Ok(decision) if decision.allowed => Ok(()),
-            Ok(decision) => Err(ApiError::RateLimited { retry_after: decision.retry_after, limit: decision.limit }),
+            Ok(decision) => Err(ApiError::RateLimited {
+                retry_after: decision.retry_after,
+                limit: decision.limit,
+            }),
             Err(error) if scope == RateLimitScope::Auth => {
                 tracing::warn!(%error, "auth rate limiter unavailable; refusing (fail closed)");
-                Err(ApiError::RateLimited { retry_after: Duration::from_secs(60), limit: 0 })
+                Err(ApiError::RateLimited {
+                    retry_after: Duration::from_secs(60),
+                    limit: 0,
+                })
             }
             Err(error) => {
                 tracing::warn!(%error, ?scope, "rate limiter unavailable; admitting (fail open)");

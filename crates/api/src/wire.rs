@@ -21,7 +21,11 @@ pub(crate) fn timestamp(instant: OffsetDateTime) -> String {
         utc.minute(),
         utc.second()
     );
-    if micros == 0 { format!("{base}Z") } else { format!("{base}.{micros:06}Z") }
+    if micros == 0 {
+        format!("{base}Z")
+    } else {
+        format!("{base}.{micros:06}Z")
+    }
 }
 
 /// `POST /auth/register`.
@@ -174,8 +178,17 @@ mod tests {
 
     #[test]
     fn timestamps_match_pydantic() {
-        assert_eq!(timestamp(datetime!(2025-12-03 10:00:00 UTC)), "2025-12-03T10:00:00Z");
-        assert_eq!(timestamp(datetime!(2025-12-03 10:00:00.123456 UTC)), "2025-12-03T10:00:00.123456Z");
-        assert_eq!(timestamp(datetime!(2025-12-03 10:00:00.1 UTC)), "2025-12-03T10:00:00.100000Z");
+        assert_eq!(
+            timestamp(datetime!(2025-12-03 10:00:00 UTC)),
+            "2025-12-03T10:00:00Z"
+        );
+        assert_eq!(
+            timestamp(datetime!(2025-12-03 10:00:00.123456 UTC)),
+            "2025-12-03T10:00:00.123456Z"
+        );
+        assert_eq!(
+            timestamp(datetime!(2025-12-03 10:00:00.1 UTC)),
+            "2025-12-03T10:00:00.100000Z"
+        );
     }
 }

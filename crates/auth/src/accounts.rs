@@ -62,7 +62,9 @@ pub struct Accounts {
 
 impl std::fmt::Debug for Accounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Accounts").field("tokens", &self.tokens).finish_non_exhaustive()
+        f.debug_struct("Accounts")
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +77,12 @@ impl Accounts {
         tokens: TokenService,
         profiles: Option<Arc<dyn ConversationCache>>,
     ) -> Self {
-        Self { users, hasher, tokens, profiles }
+        Self {
+            users,
+            hasher,
+            tokens,
+            profiles,
+        }
     }
 
     /// Registers a user and signs them in.
@@ -83,15 +90,37 @@ impl Accounts {
     /// # Errors
     /// [`AccountError::AlreadyExists`] when the email or username is taken,
     /// [`AccountError::Conflict`] when a concurrent registration took it first.
-    pub async fn register(&self, email: Email, username: Username, password: Password) -> Result<Session, AccountError> {
-        if self.users.exists(&email, &username).await.map_err(AccountError::Repository)? {
+    pub async fn register(
+        &self,
+        email: Email,
+        username: Username,
+        password: Password,
+    ) -> Result<Session, AccountError> {
+        if self
+            .users
+            .exists(&email, &username)
+            .await
+            .map_err(AccountError::Repository)?
+        {
             return Err(AccountError::AlreadyExists);
         }
-        let password_hash = self.hasher.hash(password.expose()).await.map_err(AccountError::Hashing)?;
-        let user = self.users.create(NewUser { email, username, password_hash }).await.map_err(|error| match error {
-            RepositoryError::Conflict(_) => AccountError::Conflict,
-            other => AccountError::Repository(other),
-        })?;
+        let password_hash = self
+            .hasher
+            .hash(password.expose())
+            .await
+            .map_err(AccountError::Hashing)?;
+        let user = self
+            .users
+            .create(NewUser {
+                email,
+                username,
+                password_hash,
+            })
+            .await
+            .map_err(|error| match error {
+                RepositoryError::Conflict(_) => AccountError::Conflict,
+                other => AccountError::Repository(other),
+            })?;
         self.cache(&user).await;
         Ok(self.session(user))
     }
@@ -105,13 +134,18 @@ impl Accounts {
         if password.chars().count() > MAX_LOGIN_PASSWORD_CHARS {
             return Err(AccountError::PasswordTooLong);
         }
-        let credentials = self.users.find_credentials(email).await.map_err(AccountError::Repository)?;
+        let credentials = self
+            .users
+            .find_credentials(email)
+            .await
+            .map_err(AccountError::Repository)?;
         let verification = self
             .hasher
             .verify(password, credentials.as_ref().map(|c| &c.password_hash))
             .await
             .map_err(AccountError::Hashing)?;
-        let (Verification::Valid { needs_rehash }, Some(credentials)) = (verification, credentials) else {
+        let (Verification::Valid { needs_rehash }, Some(credentials)) = (verification, credentials)
+        else {
             return Err(AccountError::InvalidCredentials);
         };
         if needs_rehash {
@@ -132,7 +166,12 @@ impl Accounts {
         {
             return Ok(user);
         }
-        let user = self.users.find_by_id(id).await.map_err(AccountError::Repository)?.ok_or(AccountError::UserNotFound)?;
+        let user = self
+            .users
+            .find_by_id(id)
+            .await
+            .map_err(AccountError::Repository)?
+            .ok_or(AccountError::UserNotFound)?;
         self.cache(&user).await;
         Ok(user)
     }
@@ -157,7 +196,11 @@ impl Accounts {
     /// Best effort: a failed rehash leaves the old (still valid) hash in place.
     async fn rehash(&self, user: &User, password: &str) {
         let outcome = match self.hasher.hash(password).await {
-            Ok(hash) => self.users.update_password_hash(user.id, hash).await.map_err(|e| e.to_string()),
+            Ok(hash) => self
+                .users
+                .update_password_hash(user.id, hash)
+                .await
+                .map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         };
         match outcome {

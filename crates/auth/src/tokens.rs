@@ -92,7 +92,10 @@ pub struct TokenService {
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenService").field("algorithm", &self.algorithm).field("lifetime_secs", &self.lifetime_secs).finish_non_exhaustive()
+        f.debug_struct("TokenService")
+            .field("algorithm", &self.algorithm)
+            .field("lifetime_secs", &self.lifetime_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,14 +107,26 @@ impl TokenService {
     ///
     /// # Errors
     /// [`AuthError::Config`] for a secret shorter than 32 bytes or a lifetime outside 1..=30 days.
-    pub fn new(secret: &str, algorithm: JwtAlgorithm, lifetime_days: u64) -> Result<Self, AuthError> {
+    pub fn new(
+        secret: &str,
+        algorithm: JwtAlgorithm,
+        lifetime_days: u64,
+    ) -> Result<Self, AuthError> {
         if secret.len() < Self::MIN_SECRET_LEN {
-            return Err(AuthError::Config("the JWT secret must be at least 32 characters".into()));
+            return Err(AuthError::Config(
+                "the JWT secret must be at least 32 characters".into(),
+            ));
         }
         if !(1..=30).contains(&lifetime_days) {
-            return Err(AuthError::Config("the token lifetime must be 1 to 30 days".into()));
+            return Err(AuthError::Config(
+                "the token lifetime must be 1 to 30 days".into(),
+            ));
         }
-        Ok(Self { secret: secret.as_bytes().to_vec(), algorithm, lifetime_secs: lifetime_days * 86_400 })
+        Ok(Self {
+            secret: secret.as_bytes().to_vec(),
+            algorithm,
+            lifetime_secs: lifetime_days * 86_400,
+        })
     }
 
     /// An access token for `user`.
@@ -122,11 +137,17 @@ impl TokenService {
 
     fn issue_at(&self, user: UserId, issued_at: i64, kind: &str) -> IssuedToken {
         let header = json!({"alg": self.algorithm.name(), "typ": "JWT"});
-        let expires = issued_at.saturating_add(i64::try_from(self.lifetime_secs).unwrap_or(i64::MAX));
-        let claims = json!({"sub": user.0.to_string(), "exp": expires, "iat": issued_at, "type": kind});
+        let expires =
+            issued_at.saturating_add(i64::try_from(self.lifetime_secs).unwrap_or(i64::MAX));
+        let claims =
+            json!({"sub": user.0.to_string(), "exp": expires, "iat": issued_at, "type": kind});
         let signing_input = format!("{}.{}", encode_json(&header), encode_json(&claims));
-        let signature = URL_SAFE_NO_PAD.encode(self.algorithm.sign(&self.secret, signing_input.as_bytes()));
-        IssuedToken { token: format!("{signing_input}.{signature}"), expires_in: self.lifetime_secs }
+        let signature =
+            URL_SAFE_NO_PAD.encode(self.algorithm.sign(&self.secret, signing_input.as_bytes()));
+        IssuedToken {
+            token: format!("{signing_input}.{signature}"),
+            expires_in: self.lifetime_secs,
+        }
     }
 
     /// The user a valid access token names.
@@ -140,31 +161,54 @@ impl TokenService {
         }
         let subject = claims.get("sub").ok_or(TokenError::MissingSubject)?;
         let subject = subject.as_str().ok_or(TokenError::Invalid)?;
-        subject.parse::<i32>().map(UserId).map_err(|_| TokenError::BadSubject)
+        subject
+            .parse::<i32>()
+            .map(UserId)
+            .map_err(|_| TokenError::BadSubject)
     }
 
     /// Signature, algorithm and time checks; the claims when they pass.
-    fn verified_claims(&self, token: &str, now: i64) -> Result<serde_json::Map<String, Value>, TokenError> {
+    fn verified_claims(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<serde_json::Map<String, Value>, TokenError> {
         let mut parts = token.split('.');
-        let (Some(header_part), Some(claims_part), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(header_part), Some(claims_part), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(TokenError::Invalid);
         };
         let header: Value = decode_json(header_part)?;
         if header.get("alg").and_then(Value::as_str) != Some(self.algorithm.name()) {
             return Err(TokenError::Invalid);
         }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Invalid)?;
-        let expected = self.algorithm.sign(&self.secret, format!("{header_part}.{claims_part}").as_bytes());
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Invalid)?;
+        let expected = self.algorithm.sign(
+            &self.secret,
+            format!("{header_part}.{claims_part}").as_bytes(),
+        );
         if !constant_time_eq(&signature, &expected) {
             return Err(TokenError::Invalid);
         }
-        let Value::Object(claims) = decode_json(claims_part)? else { return Err(TokenError::Invalid) };
-        let number = |key: &str| claims.get(key).map(|v| v.as_f64().ok_or(TokenError::Invalid)).transpose();
+        let Value::Object(claims) = decode_json(claims_part)? else {
+            return Err(TokenError::Invalid);
+        };
+        let number = |key: &str| {
+            claims
+                .get(key)
+                .map(|v| v.as_f64().ok_or(TokenError::Invalid))
+                .transpose()
+        };
         if number("exp")?.is_some_and(|exp| exp <= now as f64) {
             return Err(TokenError::Invalid);
         }
         // `iat` must be numeric and not in the future; `nbf`, if present, must have passed.
-        if number("iat")?.is_some_and(|iat| iat > now as f64) || number("nbf")?.is_some_and(|nbf| nbf > now as f64) {
+        if number("iat")?.is_some_and(|iat| iat > now as f64)
+            || number("nbf")?.is_some_and(|nbf| nbf > now as f64)
+        {
             return Err(TokenError::Invalid);
         }
         Ok(claims)
@@ -176,7 +220,9 @@ fn encode_json(value: &Value) -> String {
 }
 
 fn decode_json(part: &str) -> Result<Value, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Invalid)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::Invalid)?;
     serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)
 }
 
@@ -198,7 +244,10 @@ mod tests {
     fn forge(claims: Value, algorithm: JwtAlgorithm, secret: &str) -> String {
         let header = json!({"alg": algorithm.name(), "typ": "JWT"});
         let input = format!("{}.{}", encode_json(&header), encode_json(&claims));
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(algorithm.sign(secret.as_bytes(), input.as_bytes())))
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(algorithm.sign(secret.as_bytes(), input.as_bytes()))
+        )
     }
 
     #[test]
@@ -208,14 +257,21 @@ mod tests {
         assert_eq!(service().verify(&issued.token), Ok(UserId(42)));
         let claims: Value = decode_json(issued.token.split('.').nth(1).unwrap()).unwrap();
         assert_eq!(claims["sub"], "42");
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 604_800);
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            604_800
+        );
     }
 
     #[test]
     fn a_token_from_the_python_service_is_accepted() {
         // PyJWT's output for {"sub": "7", "exp": ..., "iat": ...}: no `type` claim.
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let token = forge(json!({"sub": "7", "exp": now + 60, "iat": now - 5}), JwtAlgorithm::HS256, SECRET);
+        let token = forge(
+            json!({"sub": "7", "exp": now + 60, "iat": now - 5}),
+            JwtAlgorithm::HS256,
+            SECRET,
+        );
         assert_eq!(service().verify(&token), Ok(UserId(7)));
     }
 
@@ -223,14 +279,37 @@ mod tests {
     fn each_rejection_has_its_reason() {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let verify = |claims: Value| service().verify(&forge(claims, JwtAlgorithm::HS256, SECRET));
-        assert_eq!(verify(json!({"sub": "1", "exp": now - 1, "iat": now - 10})), Err(TokenError::Invalid));
-        assert_eq!(verify(json!({"sub": "1", "exp": now + 60, "iat": now + 600})), Err(TokenError::Invalid));
-        assert_eq!(verify(json!({"sub": "1", "exp": now + 60, "type": "refresh"})), Err(TokenError::RefreshToken));
-        assert_eq!(verify(json!({"exp": now + 60})), Err(TokenError::MissingSubject));
-        assert_eq!(verify(json!({"sub": "abc", "exp": now + 60})), Err(TokenError::BadSubject));
-        let other_secret = forge(json!({"sub": "1", "exp": now + 60}), JwtAlgorithm::HS256, "another-secret-that-is-long-enough-000");
+        assert_eq!(
+            verify(json!({"sub": "1", "exp": now - 1, "iat": now - 10})),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify(json!({"sub": "1", "exp": now + 60, "iat": now + 600})),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify(json!({"sub": "1", "exp": now + 60, "type": "refresh"})),
+            Err(TokenError::RefreshToken)
+        );
+        assert_eq!(
+            verify(json!({"exp": now + 60})),
+            Err(TokenError::MissingSubject)
+        );
+        assert_eq!(
+            verify(json!({"sub": "abc", "exp": now + 60})),
+            Err(TokenError::BadSubject)
+        );
+        let other_secret = forge(
+            json!({"sub": "1", "exp": now + 60}),
+            JwtAlgorithm::HS256,
+            "another-secret-that-is-long-enough-000",
+        );
         assert_eq!(service().verify(&other_secret), Err(TokenError::Invalid));
-        let other_algorithm = forge(json!({"sub": "1", "exp": now + 60}), JwtAlgorithm::HS512, SECRET);
+        let other_algorithm = forge(
+            json!({"sub": "1", "exp": now + 60}),
+            JwtAlgorithm::HS512,
+            SECRET,
+        );
         assert_eq!(service().verify(&other_algorithm), Err(TokenError::Invalid));
         let mut tampered = service().issue(UserId(1)).token;
         tampered.insert(tampered.len() / 2, 'x');

@@ -72,7 +72,13 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { enabled: true, window_secs: 60, auth_per_window: 10, chat_per_window: 20, general_per_window: 120 }
+        Self {
+            enabled: true,
+            window_secs: 60,
+            auth_per_window: 10,
+            chat_per_window: 20,
+            general_per_window: 120,
+        }
     }
 }
 

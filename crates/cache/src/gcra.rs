@@ -11,7 +11,12 @@ use lia_domain::ports::RateLimitDecision;
 /// One decision: the new TAT to store (`None` when rejected) and what to tell the caller.
 /// Times are in microseconds on any monotonic clock.
 #[must_use]
-pub fn decide(stored_tat: Option<u64>, now: u64, limit: u32, window: Duration) -> (Option<u64>, RateLimitDecision) {
+pub fn decide(
+    stored_tat: Option<u64>,
+    now: u64,
+    limit: u32,
+    window: Duration,
+) -> (Option<u64>, RateLimitDecision) {
     let window_us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1);
     let limit = limit.max(1);
     let interval = window_us / u64::from(limit);
@@ -20,10 +25,26 @@ pub fn decide(stored_tat: Option<u64>, now: u64, limit: u32, window: Duration) -
     let used = new_tat - now;
     if used > window_us {
         let retry_after = Duration::from_micros(used - window_us);
-        return (None, RateLimitDecision { allowed: false, limit, remaining: 0, retry_after });
+        return (
+            None,
+            RateLimitDecision {
+                allowed: false,
+                limit,
+                remaining: 0,
+                retry_after,
+            },
+        );
     }
     let remaining = u32::try_from((window_us - used) / interval.max(1)).unwrap_or(u32::MAX);
-    (Some(new_tat), RateLimitDecision { allowed: true, limit, remaining, retry_after: Duration::ZERO })
+    (
+        Some(new_tat),
+        RateLimitDecision {
+            allowed: true,
+            limit,
+            remaining,
+            retry_after: Duration::ZERO,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ pub struct ConversationService {
 
 impl std::fmt::Debug for ConversationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConversationService").finish_non_exhaustive()
+        f.debug_struct("ConversationService")
+            .finish_non_exhaustive()
     }
 }
 
@@ -29,15 +30,27 @@ impl ConversationService {
     /// The service over `repository` and `cache`; on a history miss, the newest
     /// `history_fill` conversations are read and cached, so later pages hit too.
     #[must_use]
-    pub fn new(repository: Arc<dyn ConversationRepository>, cache: Arc<dyn ConversationCache>, history_fill: u64) -> Self {
-        Self { repository, cache, history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT) }
+    pub fn new(
+        repository: Arc<dyn ConversationRepository>,
+        cache: Arc<dyn ConversationCache>,
+        history_fill: u64,
+    ) -> Self {
+        Self {
+            repository,
+            cache,
+            history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT),
+        }
     }
 
     /// The owner's conversations, newest first.
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn history(&self, user_id: UserId, page: HistoryPage) -> Result<Vec<ConversationSummary>, RepositoryError> {
+    pub async fn history(
+        &self,
+        user_id: UserId,
+        page: HistoryPage,
+    ) -> Result<Vec<ConversationSummary>, RepositoryError> {
         let token = match self.cache.history(user_id, page).await {
             Cached::Hit(summaries) => return Ok(summaries),
             Cached::Miss(token) => Some(token),
@@ -48,10 +61,13 @@ impl ConversationService {
             return self.repository.history(user_id, page).await;
         };
         // One read fills the cache with the newest conversations and serves this page.
-        let fill = HistoryPage::new(0, self.history_fill).map_err(|e| RepositoryError::Other(Box::new(e)))?;
+        let fill = HistoryPage::new(0, self.history_fill)
+            .map_err(|e| RepositoryError::Other(Box::new(e)))?;
         let newest = self.repository.history(user_id, fill).await?;
         let complete = (newest.len() as u64) < self.history_fill;
-        self.cache.fill_history(user_id, token, &newest, complete).await;
+        self.cache
+            .fill_history(user_id, token, &newest, complete)
+            .await;
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
         Ok(newest.into_iter().skip(skip).take(take).collect())
@@ -61,7 +77,12 @@ impl ConversationService {
     ///
     /// # Errors
     /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
-    pub async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Result<ConversationPage, RepositoryError> {
+    pub async fn detail(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        window: MessageWindow,
+    ) -> Result<ConversationPage, RepositoryError> {
         let token = match self.cache.detail(user_id, id, window).await {
             Cached::Hit(page) => return Ok(page),
             Cached::Miss(token) => Some(token),
@@ -100,7 +121,12 @@ impl ConversationService {
     ///
     /// # Errors
     /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
-    pub async fn rename(&self, user_id: UserId, id: ConversationId, title: Title) -> Result<(), RepositoryError> {
+    pub async fn rename(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        title: Title,
+    ) -> Result<(), RepositoryError> {
         self.repository.rename(user_id, id, title).await?;
         self.cache.invalidate_conversation(user_id, id).await;
         self.cache.invalidate_history(user_id).await;

@@ -3,7 +3,10 @@
 //! conversations. SQLite always; PostgreSQL too when `LIA_BENCH_DATABASE_URL` (or
 //! `LIA_TEST_DATABASE_URL`) is set, in a scratch database `lia_bench`.
 
-#![expect(clippy::unwrap_used, reason = "benchmark set-up: a failure should abort the run")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "benchmark set-up: a failure should abort the run"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lia_domain::{

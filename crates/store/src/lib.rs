@@ -9,6 +9,8 @@ mod timestamps;
 mod users;
 
 pub mod bulk;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use connect::{StoreConfig, connect, migrate};
 pub use conversations::SqlConversationRepository;

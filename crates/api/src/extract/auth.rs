@@ -23,15 +23,32 @@ pub struct StreamUser(pub User);
 
 /// The token the request carries, cookie first.
 fn token(request: &HttpRequest, cookie_name: &str) -> Option<String> {
-    if let Some(cookie) = request.cookie(cookie_name).filter(|c| !c.value().is_empty()) {
+    if let Some(cookie) = request
+        .cookie(cookie_name)
+        .filter(|c| !c.value().is_empty())
+    {
         return Some(cookie.value().to_owned());
     }
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_owned())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_owned())
 }
 
-async fn authenticate(request: HttpRequest, limit: Option<RateLimitScope>) -> Result<User, ApiError> {
+/// Authenticates `request` and counts it against `limit`. Handlers that take a body call
+/// this after reading it, because actix runs extractors concurrently and the reference
+/// reports a malformed body (400) before missing credentials (401).
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] with the refusal reason, or [`ApiError::RateLimited`].
+pub async fn authenticate(
+    request: HttpRequest,
+    limit: Option<RateLimitScope>,
+) -> Result<User, ApiError> {
     let state = request
         .app_data::<web::Data<ApiState>>()
         .cloned()
@@ -51,7 +68,11 @@ impl FromRequest for AuthUser {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let request = request.clone();
-        Box::pin(async move { authenticate(request, Some(RateLimitScope::General)).await.map(Self) })
+        Box::pin(async move {
+            authenticate(request, Some(RateLimitScope::General))
+                .await
+                .map(Self)
+        })
     }
 }
 

@@ -18,9 +18,15 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let trust_proxy = request.app_data::<web::Data<ApiState>>().is_some_and(|s| s.settings.trust_proxy_headers);
+        let trust_proxy = request
+            .app_data::<web::Data<ApiState>>()
+            .is_some_and(|s| s.settings.trust_proxy_headers);
         let info = request.connection_info();
-        let address = if trust_proxy { info.realip_remote_addr() } else { info.peer_addr() };
+        let address = if trust_proxy {
+            info.realip_remote_addr()
+        } else {
+            info.peer_addr()
+        };
         let ip = address.map_or_else(|| "unknown".to_owned(), |a| strip_port(a).to_owned());
         ready(Ok(Self(ip)))
     }

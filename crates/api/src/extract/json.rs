@@ -25,7 +25,10 @@ impl JsonBody {
         serde_path_to_error::deserialize(self.0).map_err(|error| {
             let path = error.path().to_string();
             let reason = reason_of(&error.into_inner().to_string());
-            ApiError::Validation(vec![lia_domain::ValidationError::new(field_name(&path), reason)])
+            ApiError::Validation(vec![lia_domain::ValidationError::new(
+                field_name(&path),
+                reason,
+            )])
         })
     }
 }
@@ -35,7 +38,9 @@ fn reason_of(message: &str) -> String {
     if message.starts_with("missing field") {
         "is required".into()
     } else if message.starts_with("invalid type") {
-        let expected = message.rsplit_once("expected ").map_or("another type", |(_, e)| e);
+        let expected = message
+            .rsplit_once("expected ")
+            .map_or("another type", |(_, e)| e);
         format!("must be {expected}")
     } else {
         "is invalid".into()
@@ -45,12 +50,29 @@ fn reason_of(message: &str) -> String {
 /// Field names are a small known set; anything else is reported as `body`.
 fn field_name(path: &str) -> &'static str {
     const KNOWN: &[&str] = &[
-        "email", "username", "password", "title", "message", "messages", "conversation_id", "provider", "model",
-        "sentiment_method", "model_settings", "temperature", "max_tokens", "top_p", "frequency_penalty",
+        "email",
+        "username",
+        "password",
+        "title",
+        "message",
+        "messages",
+        "conversation_id",
+        "provider",
+        "model",
+        "sentiment_method",
+        "model_settings",
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "frequency_penalty",
         "presence_penalty",
     ];
     let last = path.rsplit('.').next().unwrap_or(path);
-    KNOWN.iter().find(|known| **known == last).copied().unwrap_or("body")
+    KNOWN
+        .iter()
+        .find(|known| **known == last)
+        .copied()
+        .unwrap_or("body")
 }
 
 impl FromRequest for JsonBody {
@@ -58,7 +80,9 @@ impl FromRequest for JsonBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = request.app_data::<web::Data<ApiState>>().map_or(65_536, |state| state.settings.body_limit_bytes);
+        let limit = request
+            .app_data::<web::Data<ApiState>>()
+            .map_or(65_536, |state| state.settings.body_limit_bytes);
         let mut payload = payload.take();
         Box::pin(async move {
             let mut body = web::BytesMut::new();
@@ -69,7 +93,9 @@ impl FromRequest for JsonBody {
                 }
                 body.extend_from_slice(&chunk);
             }
-            serde_json::from_slice(&body).map(JsonBody).map_err(|_| ApiError::MalformedJson)
+            serde_json::from_slice(&body)
+                .map(JsonBody)
+                .map_err(|_| ApiError::MalformedJson)
         })
     }
 }
@@ -87,9 +113,13 @@ mod tests {
 
     #[test]
     fn schema_errors_name_the_field_and_never_echo_the_value() {
-        let error = JsonBody(serde_json::json!({"email": "a@b.c"})).parse::<Login>().unwrap_err();
+        let error = JsonBody(serde_json::json!({"email": "a@b.c"}))
+            .parse::<Login>()
+            .unwrap_err();
         assert_eq!(error.to_string(), "body: is required");
-        let error = JsonBody(serde_json::json!({"email": "a@b.c", "password": 12345678})).parse::<Login>().unwrap_err();
+        let error = JsonBody(serde_json::json!({"email": "a@b.c", "password": 12345678}))
+            .parse::<Login>()
+            .unwrap_err();
         let text = error.to_string();
         assert!(text.starts_with("password: must be"), "{text}");
         assert!(!text.contains("12345678"));

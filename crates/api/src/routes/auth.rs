@@ -20,23 +20,41 @@ pub(super) async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let request: RegisterRequest = body.parse()?;
     let mut problems = Vec::new();
-    let email = Email::parse(&request.email).map_err(|e| problems.push(e)).ok();
-    let username = Username::parse(&request.username).map_err(|e| problems.push(e)).ok();
-    let password = Password::parse(&request.password).map_err(|e| problems.push(e)).ok();
+    let email = Email::parse(&request.email)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let username = Username::parse(&request.username)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let password = Password::parse(&request.password)
+        .map_err(|e| problems.push(e))
+        .ok();
     let (Some(email), Some(username), Some(password)) = (email, username, password) else {
         return Err(ApiError::Validation(problems));
     };
     state.enforce_limit(RateLimitScope::Auth, &client.0).await?;
     let session = state.accounts.register(email, username, password).await?;
-    Ok(token_response(StatusCode::CREATED, &session, &state.settings.cookie))
+    Ok(token_response(
+        StatusCode::CREATED,
+        &session,
+        &state.settings.cookie,
+    ))
 }
 
-pub(super) async fn login(body: JsonBody, client: ClientIp, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn login(
+    body: JsonBody,
+    client: ClientIp,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     let request: LoginRequest = body.parse()?;
     let email = Email::parse(&request.email)?;
     state.enforce_limit(RateLimitScope::Auth, &client.0).await?;
     let session = state.accounts.login(&email, &request.password).await?;
-    Ok(token_response(StatusCode::OK, &session, &state.settings.cookie))
+    Ok(token_response(
+        StatusCode::OK,
+        &session,
+        &state.settings.cookie,
+    ))
 }
 
 pub(super) async fn me(user: AuthUser) -> HttpResponse {
@@ -45,7 +63,10 @@ pub(super) async fn me(user: AuthUser) -> HttpResponse {
 
 pub(super) async fn refresh(user: AuthUser, state: web::Data<ApiState>) -> HttpResponse {
     let token = state.accounts.refresh(&user.0);
-    let session = Session { user: user.0, token };
+    let session = Session {
+        user: user.0,
+        token,
+    };
     token_response(StatusCode::OK, &session, &state.settings.cookie)
 }
 
@@ -60,10 +81,16 @@ pub(super) async fn logout(state: web::Data<ApiState>) -> HttpResponse {
     if let Some(domain) = &settings.domain {
         cookie.set_domain(domain.clone());
     }
-    HttpResponse::Ok().cookie(cookie).json(serde_json::json!({"message": "Logged out"}))
+    HttpResponse::Ok()
+        .cookie(cookie)
+        .json(serde_json::json!({"message": "Logged out"}))
 }
 
-fn token_response(status: StatusCode, session: &Session, settings: &CookieSettings) -> HttpResponse {
+fn token_response(
+    status: StatusCode,
+    session: &Session,
+    settings: &CookieSettings,
+) -> HttpResponse {
     let max_age = i64::try_from(session.token.expires_in).unwrap_or(i64::MAX);
     let mut cookie = Cookie::build(settings.name.clone(), session.token.token.clone())
         .http_only(true)
@@ -75,12 +102,14 @@ fn token_response(status: StatusCode, session: &Session, settings: &CookieSettin
     if let Some(domain) = &settings.domain {
         cookie.set_domain(domain.clone());
     }
-    HttpResponse::build(status).cookie(cookie).json(TokenResponse {
-        access_token: session.token.token.clone(),
-        token_type: "bearer",
-        expires_in: session.token.expires_in,
-        user: UserResponse::from(&session.user),
-    })
+    HttpResponse::build(status)
+        .cookie(cookie)
+        .json(TokenResponse {
+            access_token: session.token.token.clone(),
+            token_type: "bearer",
+            expires_in: session.token.expires_in,
+            user: UserResponse::from(&session.user),
+        })
 }
 
 fn same_site(settings: &CookieSettings) -> SameSite {
@@ -90,4 +119,3 @@ fn same_site(settings: &CookieSettings) -> SameSite {
         _ => SameSite::Lax,
     }
 }
-

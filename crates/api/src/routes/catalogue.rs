@@ -6,9 +6,13 @@ use actix_web::{HttpResponse, web};
 use crate::state::ApiState;
 
 pub(super) async fn models(state: web::Data<ApiState>) -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::json()).body(state.answers.models.clone())
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(state.answers.models.clone())
 }
 
 pub(super) async fn methods(state: web::Data<ApiState>) -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::json()).body(state.answers.methods.clone())
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(state.answers.methods.clone())
 }

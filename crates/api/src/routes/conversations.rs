@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use lia_domain::ports::RateLimitScope;
 use lia_domain::{ConversationId, HistoryPage, MessageAnchor, MessageId, MessageWindow, Title};
 
 use crate::error::ApiError;
-use crate::extract::{AuthUser, JsonBody};
+use crate::extract::{AuthUser, JsonBody, authenticate};
 use crate::state::ApiState;
-use crate::wire::{DeleteResponse, DetailResponse, RenameRequest, SuccessResponse, SummaryResponse};
+use crate::wire::{
+    DeleteResponse, DetailResponse, RenameRequest, SuccessResponse, SummaryResponse,
+};
 
 /// The query parameters, as text.
 fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
@@ -22,21 +25,36 @@ fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
 fn number(query: &HashMap<String, String>, field: &'static str) -> Result<Option<u64>, ApiError> {
     query
         .get(field)
-        .map(|value| value.trim().parse::<u64>().map_err(|_| ApiError::invalid(field, "must be a non-negative integer")))
+        .map(|value| {
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| ApiError::invalid(field, "must be a non-negative integer"))
+        })
         .transpose()
 }
 
 fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
-    raw.parse().map_err(|_| ApiError::invalid("conversation_id", "must be a UUID"))
+    raw.parse()
+        .map_err(|_| ApiError::invalid("conversation_id", "must be a UUID"))
 }
 
-pub(super) async fn history(request: HttpRequest, user: AuthUser, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn history(
+    request: HttpRequest,
+    user: AuthUser,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     let query = query(&request)?;
     let offset = number(&query, "offset")?.unwrap_or(0);
     let limit = number(&query, "limit")?.unwrap_or(HistoryPage::DEFAULT_LIMIT);
     let page = HistoryPage::new(offset, limit)?;
     let summaries = state.conversations.history(user.0.id, page).await?;
-    Ok(HttpResponse::Ok().json(summaries.iter().map(SummaryResponse::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        summaries
+            .iter()
+            .map(SummaryResponse::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 pub(super) async fn detail(
@@ -51,21 +69,36 @@ pub(super) async fn detail(
     let offset = number(&query, "offset")?;
     let cursor = |field| -> Result<Option<MessageId>, ApiError> {
         number(&query, field)?
-            .map(|id| i32::try_from(id).map(MessageId).map_err(|_| ApiError::invalid(field, "is not a message id")))
+            .map(|id| {
+                i32::try_from(id)
+                    .map(MessageId)
+                    .map_err(|_| ApiError::invalid(field, "is not a message id"))
+            })
             .transpose()
     };
     let anchor = match (offset, cursor("before")?, cursor("after")?) {
-        (offset, None, None) => MessageAnchor::FromNewest { offset: offset.unwrap_or(0) },
+        (offset, None, None) => MessageAnchor::FromNewest {
+            offset: offset.unwrap_or(0),
+        },
         (None, Some(before), None) => MessageAnchor::Before(before),
         (None, None, Some(after)) => MessageAnchor::After(after),
-        _ => return Err(ApiError::invalid("before", "use only one of offset, before and after")),
+        _ => {
+            return Err(ApiError::invalid(
+                "before",
+                "use only one of offset, before and after",
+            ));
+        }
     };
     let window = MessageWindow::new(anchor, limit)?;
     let page = state.conversations.detail(user.0.id, id, window).await?;
     Ok(HttpResponse::Ok().json(DetailResponse::new(&page, window.limit(), window.offset())))
 }
 
-pub(super) async fn delete(path: web::Path<String>, user: AuthUser, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn delete(
+    path: web::Path<String>,
+    user: AuthUser,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     let id = conversation_id(&path)?;
     state.conversations.delete(user.0.id, id).await?;
     Ok(HttpResponse::Ok().json(DeleteResponse {
@@ -75,7 +108,10 @@ pub(super) async fn delete(path: web::Path<String>, user: AuthUser, state: web::
     }))
 }
 
-pub(super) async fn delete_all(user: AuthUser, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn delete_all(
+    user: AuthUser,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     let n_deleted = state.conversations.delete_all(user.0.id).await?;
     Ok(HttpResponse::Ok().json(DeleteResponse {
         success: true,
@@ -85,14 +121,18 @@ pub(super) async fn delete_all(user: AuthUser, state: web::Data<ApiState>) -> Re
 }
 
 pub(super) async fn rename(
+    request: HttpRequest,
     path: web::Path<String>,
     body: JsonBody,
-    user: AuthUser,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = authenticate(request, Some(RateLimitScope::General)).await?;
     let id = conversation_id(&path)?;
     let request: RenameRequest = body.parse()?;
     let title = Title::parse(&request.title)?;
-    state.conversations.rename(user.0.id, id, title).await?;
-    Ok(HttpResponse::Ok().json(SuccessResponse { success: true, message: "Conversation renamed successfully" }))
+    state.conversations.rename(user.id, id, title).await?;
+    Ok(HttpResponse::Ok().json(SuccessResponse {
+        success: true,
+        message: "Conversation renamed successfully",
+    }))
 }

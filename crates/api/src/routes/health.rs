@@ -15,7 +15,9 @@ use crate::state::ApiState;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn now() -> String {
-    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 struct ProbeResult {
@@ -28,9 +30,17 @@ struct ProbeResult {
 
 async fn run(probe: &dyn Probe) -> ProbeResult {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe.check()).await.unwrap_or_else(|_| Err("timeout".into()));
+    let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe.check())
+        .await
+        .unwrap_or_else(|_| Err("timeout".into()));
     let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
-    ProbeResult { service: probe.service(), kind: probe.kind(), healthy: outcome.is_ok(), latency_ms, error: outcome.err() }
+    ProbeResult {
+        service: probe.service(),
+        kind: probe.kind(),
+        healthy: outcome.is_ok(),
+        latency_ms,
+        error: outcome.err(),
+    }
 }
 
 async fn run_all(state: &ApiState) -> Vec<ProbeResult> {
@@ -66,7 +76,9 @@ pub(super) async fn root(state: web::Data<ApiState>) -> HttpResponse {
 
 pub(super) async fn health(state: web::Data<ApiState>) -> HttpResponse {
     let results = run_all(&state).await;
-    let database_down = results.iter().any(|r| r.service == "database" && !r.healthy);
+    let database_down = results
+        .iter()
+        .any(|r| r.service == "database" && !r.healthy);
     let overall = if database_down {
         "unhealthy"
     } else if results.iter().any(|r| !r.healthy) {
@@ -74,9 +86,16 @@ pub(super) async fn health(state: web::Data<ApiState>) -> HttpResponse {
     } else {
         "healthy"
     };
-    let services: serde_json::Map<String, Value> = results.iter().map(|r| (r.service.to_owned(), describe(r))).collect();
+    let services: serde_json::Map<String, Value> = results
+        .iter()
+        .map(|r| (r.service.to_owned(), describe(r)))
+        .collect();
     let body = json!({"status": overall, "timestamp": now(), "version": env!("CARGO_PKG_VERSION"), "services": services});
-    if database_down { HttpResponse::ServiceUnavailable().json(body) } else { HttpResponse::Ok().json(body) }
+    if database_down {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 pub(super) async fn live() -> HttpResponse {
@@ -85,10 +104,17 @@ pub(super) async fn live() -> HttpResponse {
 
 pub(super) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     let results = run_all(&state).await;
-    match results.iter().find(|r| r.service == "database" && !r.healthy) {
+    match results
+        .iter()
+        .find(|r| r.service == "database" && !r.healthy)
+    {
         None => HttpResponse::Ok().json(json!({"status": "ready", "timestamp": now()})),
         Some(result) => {
-            let reason = if result.error.as_deref() == Some("timeout") { "database_timeout" } else { "database_unavailable" };
+            let reason = if result.error.as_deref() == Some("timeout") {
+                "database_timeout"
+            } else {
+                "database_unavailable"
+            };
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "not_ready", "reason": reason, "message": "The database is not reachable", "timestamp": now()
             }))
@@ -107,7 +133,11 @@ async fn one(state: &ApiState, service: &str) -> HttpResponse {
     if let Some(error) = &result.error {
         body["error"] = json!(error);
     }
-    if service == "database" && !result.healthy { HttpResponse::ServiceUnavailable().json(body) } else { HttpResponse::Ok().json(body) }
+    if service == "database" && !result.healthy {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 pub(super) async fn database(state: web::Data<ApiState>) -> HttpResponse {

@@ -11,7 +11,8 @@ use crate::error::ApiError;
 
 /// Registers every route. Each resource answers other methods with a JSON 405.
 pub fn configure(config: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    let resource =
+        |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
     config
         .service(resource("/api/v1/auth/register").route(web::post().to(auth::register)))
         .service(resource("/api/v1/auth/login").route(web::post().to(auth::login)))
@@ -19,13 +20,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
         .service(resource("/api/v1/chat/history").route(web::get().to(conversations::history)))
-        .service(resource("/api/v1/chat/conversations").route(web::delete().to(conversations::delete_all)))
+        .service(
+            resource("/api/v1/chat/conversations")
+                .route(web::delete().to(conversations::delete_all)),
+        )
         .service(
             resource("/api/v1/chat/conversation/{id}")
                 .route(web::get().to(conversations::detail))
                 .route(web::delete().to(conversations::delete)),
         )
-        .service(resource("/api/v1/chat/conversation/{id}/rename").route(web::patch().to(conversations::rename)))
+        .service(
+            resource("/api/v1/chat/conversation/{id}/rename")
+                .route(web::patch().to(conversations::rename)),
+        )
         .service(resource("/api/v1/chat/models").route(web::get().to(catalogue::models)))
         .service(resource("/api/v1/chat/methods").route(web::get().to(catalogue::methods)))
         .service(resource("/").route(web::get().to(health::root)))

@@ -29,7 +29,8 @@ struct HistoryIndex {
 impl HistoryIndex {
     fn insert(&mut self, summary: ConversationSummary) {
         self.remove(summary.id);
-        self.order.insert((Reverse(summary.updated_at), Reverse(summary.id)));
+        self.order
+            .insert((Reverse(summary.updated_at), Reverse(summary.id)));
         self.entries.insert(summary.id, summary);
     }
 
@@ -47,7 +48,14 @@ impl HistoryIndex {
         }
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        Some(self.order.iter().skip(skip).take(take).filter_map(|(_, Reverse(id))| self.entries.get(id).cloned()).collect())
+        Some(
+            self.order
+                .iter()
+                .skip(skip)
+                .take(take)
+                .filter_map(|(_, Reverse(id))| self.entries.get(id).cloned())
+                .collect(),
+        )
     }
 }
 
@@ -85,10 +93,22 @@ impl MemoryCache {
     pub fn new(config: &CacheConfig, stats: Arc<CacheStats>) -> Self {
         let build = |ttl: u64| Duration::from_secs(ttl.max(1));
         Self {
-            context: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.context_ttl_secs)).build(),
-            histories: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.history_ttl_secs)).build(),
-            details: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.detail_ttl_secs)).build(),
-            users: Cache::builder().max_capacity(config.memory_max_entries).time_to_live(build(config.user_ttl_secs)).build(),
+            context: Cache::builder()
+                .max_capacity(config.memory_max_entries)
+                .time_to_live(build(config.context_ttl_secs))
+                .build(),
+            histories: Cache::builder()
+                .max_capacity(config.memory_max_entries)
+                .time_to_live(build(config.history_ttl_secs))
+                .build(),
+            details: Cache::builder()
+                .max_capacity(config.memory_max_entries)
+                .time_to_live(build(config.detail_ttl_secs))
+                .build(),
+            users: Cache::builder()
+                .max_capacity(config.memory_max_entries)
+                .time_to_live(build(config.user_ttl_secs))
+                .build(),
             generations: Mutex::new(HashMap::new()),
             max_generations: usize::try_from(config.memory_max_entries).unwrap_or(usize::MAX),
             context_max: usize::try_from(config.context_max_messages).unwrap_or(usize::MAX),
@@ -111,7 +131,9 @@ impl MemoryCache {
 
     fn bump(&self, user: UserId) {
         self.with_generations(|generations| {
-            let next = generations.get(&user).map_or_else(random_u64, |g| g.wrapping_add(1));
+            let next = generations
+                .get(&user)
+                .map_or_else(random_u64, |g| g.wrapping_add(1));
             generations.insert(user, next);
         });
     }
@@ -119,7 +141,9 @@ impl MemoryCache {
     /// Runs `store` only if `user`'s generation is still `token`, holding the lock so no
     /// invalidation can slip in between the check and the store.
     fn if_current(&self, user: UserId, token: FillToken, store: impl FnOnce()) {
-        let Ok(generations) = self.generations.lock() else { return };
+        let Ok(generations) = self.generations.lock() else {
+            return;
+        };
         if generations.get(&user) == Some(&token.0) {
             store();
         }
@@ -132,7 +156,8 @@ fn random_u64() -> u64 {
 
 /// Only the first page (offset 0, newest messages) is cached, per page size.
 fn detail_key(id: ConversationId, window: MessageWindow) -> Option<(ConversationId, u64)> {
-    matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }).then_some((id, window.limit()))
+    matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 })
+        .then_some((id, window.limit()))
 }
 
 #[async_trait]
@@ -143,17 +168,22 @@ impl ConversationCache for MemoryCache {
             return None;
         };
         self.stats.hit(CacheKind::Context);
-        let skip = list.len().saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
+        let skip = list
+            .len()
+            .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
         Some(list.iter().skip(skip).cloned().collect())
     }
 
     async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]) {
         let skip = messages.len().saturating_sub(self.context_max);
-        self.context.insert(id, Arc::new(messages.iter().skip(skip).cloned().collect()));
+        self.context
+            .insert(id, Arc::new(messages.iter().skip(skip).cloned().collect()));
     }
 
     async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]) {
-        let Some(list) = self.context.get(&id) else { return };
+        let Some(list) = self.context.get(&id) else {
+            return;
+        };
         let mut next: Vec<ContextMessage> = list.iter().chain(messages).cloned().collect();
         let excess = next.len().saturating_sub(self.context_max);
         next.drain(..excess);
@@ -161,7 +191,11 @@ impl ConversationCache for MemoryCache {
         self.context.insert(id, Arc::new(next));
     }
 
-    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<Vec<ConversationSummary>> {
+    async fn history(
+        &self,
+        user_id: UserId,
+        page: HistoryPage,
+    ) -> Cached<Vec<ConversationSummary>> {
         if let Some(index) = self.histories.get(&user_id)
             && let Ok(index) = index.lock()
             && let Some(summaries) = index.page(page)
@@ -170,15 +204,27 @@ impl ConversationCache for MemoryCache {
             return Cached::Hit(summaries);
         }
         self.stats.miss(CacheKind::History);
-        self.generation(user_id).map_or(Cached::Unavailable, |g| Cached::Miss(FillToken(g)))
+        self.generation(user_id)
+            .map_or(Cached::Unavailable, |g| Cached::Miss(FillToken(g)))
     }
 
-    async fn fill_history(&self, user_id: UserId, token: FillToken, summaries: &[ConversationSummary], complete: bool) {
-        let mut index = HistoryIndex { complete: complete && summaries.len() <= self.history_max, ..HistoryIndex::default() };
+    async fn fill_history(
+        &self,
+        user_id: UserId,
+        token: FillToken,
+        summaries: &[ConversationSummary],
+        complete: bool,
+    ) {
+        let mut index = HistoryIndex {
+            complete: complete && summaries.len() <= self.history_max,
+            ..HistoryIndex::default()
+        };
         for summary in summaries.iter().take(self.history_max) {
             index.insert(summary.clone());
         }
-        self.if_current(user_id, token, || self.histories.insert(user_id, Arc::new(Mutex::new(index))));
+        self.if_current(user_id, token, || {
+            self.histories.insert(user_id, Arc::new(Mutex::new(index)))
+        });
     }
 
     async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary) {
@@ -197,9 +243,18 @@ impl ConversationCache for MemoryCache {
         }
     }
 
-    async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Cached<ConversationPage> {
-        let Some(generation) = self.generation(user_id) else { return Cached::Unavailable };
-        let Some(key) = detail_key(id, window) else { return Cached::Miss(FillToken(generation)) };
+    async fn detail(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        window: MessageWindow,
+    ) -> Cached<ConversationPage> {
+        let Some(generation) = self.generation(user_id) else {
+            return Cached::Unavailable;
+        };
+        let Some(key) = detail_key(id, window) else {
+            return Cached::Miss(FillToken(generation));
+        };
         match self.details.get(&key) {
             Some(entry) if entry.owner == user_id && entry.generation == generation => {
                 self.stats.hit(CacheKind::Detail);
@@ -213,9 +268,15 @@ impl ConversationCache for MemoryCache {
     }
 
     async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage) {
-        let Some(key) = detail_key(page.conversation.id, window) else { return };
+        let Some(key) = detail_key(page.conversation.id, window) else {
+            return;
+        };
         let owner = page.conversation.user_id;
-        let entry = Arc::new(DetailEntry { owner, generation: token.0, page: page.clone() });
+        let entry = Arc::new(DetailEntry {
+            owner,
+            generation: token.0,
+            page: page.clone(),
+        });
         self.if_current(owner, token, || self.details.insert(key, entry));
     }
 

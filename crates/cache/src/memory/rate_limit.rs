@@ -25,7 +25,12 @@ impl MemoryRateLimiter {
     /// dropped first when the table fills).
     #[must_use]
     pub fn new(config: RateLimitConfig, max_keys: usize) -> Self {
-        Self { config, epoch: Instant::now(), tats: Mutex::new(HashMap::new()), max_keys: max_keys.max(1) }
+        Self {
+            config,
+            epoch: Instant::now(),
+            tats: Mutex::new(HashMap::new()),
+            max_keys: max_keys.max(1),
+        }
     }
 
     fn now_us(&self) -> u64 {
@@ -35,13 +40,25 @@ impl MemoryRateLimiter {
 
 #[async_trait]
 impl RateLimiter for MemoryRateLimiter {
-    async fn check(&self, scope: RateLimitScope, key: &str) -> Result<RateLimitDecision, RateLimitError> {
+    async fn check(
+        &self,
+        scope: RateLimitScope,
+        key: &str,
+    ) -> Result<RateLimitDecision, RateLimitError> {
         let limit = self.config.limit(scope);
         if !self.config.enabled {
-            return Ok(RateLimitDecision { allowed: true, limit, remaining: limit, retry_after: Duration::ZERO });
+            return Ok(RateLimitDecision {
+                allowed: true,
+                limit,
+                remaining: limit,
+                retry_after: Duration::ZERO,
+            });
         }
         let now = self.now_us();
-        let mut tats = self.tats.lock().map_err(|_| RateLimitError("rate limiter lock poisoned".into()))?;
+        let mut tats = self
+            .tats
+            .lock()
+            .map_err(|_| RateLimitError("rate limiter lock poisoned".into()))?;
         if tats.len() >= self.max_keys {
             // A TAT in the past has no effect on any decision: forget it.
             tats.retain(|_, tat| *tat > now);

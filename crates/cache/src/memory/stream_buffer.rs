@@ -29,13 +29,25 @@ impl MemoryStreamBuffer {
     /// A buffer keeping `max_events` per stream, forgetting closed streams after `ttl`.
     #[must_use]
     pub fn new(max_events: usize, ttl: Duration) -> Self {
-        Self { streams: Mutex::new(HashMap::new()), max_events: max_events.max(1), ttl }
+        Self {
+            streams: Mutex::new(HashMap::new()),
+            max_events: max_events.max(1),
+            ttl,
+        }
     }
 
     fn stream(&self, id: &str, create: bool) -> Result<Arc<Stream>, StreamBufferError> {
-        let mut streams = self.streams.lock().map_err(|_| unavailable("lock poisoned"))?;
+        let mut streams = self
+            .streams
+            .lock()
+            .map_err(|_| unavailable("lock poisoned"))?;
         let ttl = self.ttl;
-        streams.retain(|_, stream| stream.closed_at.lock().map_or(true, |at| at.is_none_or(|at| at.elapsed() < ttl)));
+        streams.retain(|_, stream| {
+            stream
+                .closed_at
+                .lock()
+                .map_or(true, |at| at.is_none_or(|at| at.elapsed() < ttl))
+        });
         if let Some(stream) = streams.get(id) {
             return Ok(Arc::clone(stream));
         }
@@ -62,7 +74,10 @@ impl StreamBuffer for MemoryStreamBuffer {
         let stream = self.stream(stream_id, true)?;
         let id = event.id;
         {
-            let mut events = stream.events.lock().map_err(|_| unavailable("lock poisoned"))?;
+            let mut events = stream
+                .events
+                .lock()
+                .map_err(|_| unavailable("lock poisoned"))?;
             events.push_back(event);
             while events.len() > self.max_events {
                 events.pop_front();
@@ -85,24 +100,27 @@ impl StreamBuffer for MemoryStreamBuffer {
         let stream = self.stream(stream_id, false)?;
         let progress = stream.progress.subscribe();
         let state = (stream, progress, after, VecDeque::<BufferedEvent>::new());
-        Ok(Box::pin(futures::stream::unfold(state, |(stream, mut progress, mut after, mut pending)| async move {
-            loop {
-                if let Some(event) = pending.pop_front() {
-                    after = event.id;
-                    return Some((Ok(event), (stream, progress, after, pending)));
+        Ok(Box::pin(futures::stream::unfold(
+            state,
+            |(stream, mut progress, mut after, mut pending)| async move {
+                loop {
+                    if let Some(event) = pending.pop_front() {
+                        after = event.id;
+                        return Some((Ok(event), (stream, progress, after, pending)));
+                    }
+                    // Mark the current progress as seen before reading, so no append is missed.
+                    let (_, closed) = *progress.borrow_and_update();
+                    if let Ok(events) = stream.events.lock() {
+                        pending.extend(events.iter().filter(|e| e.id > after).cloned());
+                    }
+                    if !pending.is_empty() {
+                        continue;
+                    }
+                    if closed || progress.changed().await.is_err() {
+                        return None;
+                    }
                 }
-                // Mark the current progress as seen before reading, so no append is missed.
-                let (_, closed) = *progress.borrow_and_update();
-                if let Ok(events) = stream.events.lock() {
-                    pending.extend(events.iter().filter(|e| e.id > after).cloned());
-                }
-                if !pending.is_empty() {
-                    continue;
-                }
-                if closed || progress.changed().await.is_err() {
-                    return None;
-                }
-            }
-        })))
+            },
+        )))
     }
 }

@@ -45,11 +45,18 @@ pub trait ConversationCache: Send + Sync + 'static {
     async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]);
 
     /// A page of the owner's history, newest first.
-    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<Vec<ConversationSummary>>;
+    async fn history(&self, user_id: UserId, page: HistoryPage)
+    -> Cached<Vec<ConversationSummary>>;
 
     /// Stores the newest conversations of the owner (`complete` when that is all of them),
     /// unless the owner's data changed since `token` was handed out.
-    async fn fill_history(&self, user_id: UserId, token: FillToken, summaries: &[ConversationSummary], complete: bool);
+    async fn fill_history(
+        &self,
+        user_id: UserId,
+        token: FillToken,
+        summaries: &[ConversationSummary],
+        complete: bool,
+    );
 
     /// Inserts or moves one conversation in the owner's cached history, if it is cached.
     async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary);
@@ -59,7 +66,12 @@ pub trait ConversationCache: Send + Sync + 'static {
 
     /// The cached first page of a conversation, served only when its stored owner is
     /// `user_id` (a hit for another user is reported as a miss).
-    async fn detail(&self, user_id: UserId, id: ConversationId, window: MessageWindow) -> Cached<ConversationPage>;
+    async fn detail(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        window: MessageWindow,
+    ) -> Cached<ConversationPage>;
 
     /// Stores a first page of a conversation with its owner, unless the owner's data changed
     /// since `token` was handed out.

@@ -8,8 +8,8 @@ use lia_domain::{
     ConversationRepository, Email, MessageText, ModelInfo, NewUser, PasswordHash, User,
     UserRepository, Username,
 };
+use lia_store::testing::ScratchDatabase;
 use lia_store::{DatabaseConnection, SqlConversationRepository, SqlUserRepository, StoreConfig};
-use sea_orm::{ConnectionTrait, Database};
 
 /// One migrated, empty database with repositories over it.
 pub(crate) struct TestDb {
@@ -29,10 +29,7 @@ pub(crate) enum Cleanup {
         )]
         tempfile::TempDir,
     ),
-    Postgres {
-        admin_url: String,
-        database: String,
-    },
+    Postgres(ScratchDatabase),
 }
 
 impl TestDb {
@@ -42,13 +39,9 @@ impl TestDb {
     }
 
     pub(crate) async fn finish(self) {
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = self.cleanup
-        {
+        if let Cleanup::Postgres(scratch) = self.cleanup {
             self.connection.close().await.unwrap();
-            drop_postgres_database(&admin_url, &database).await;
+            scratch.drop_database().await;
         }
     }
 
@@ -151,37 +144,15 @@ async fn postgres() -> Option<TestDb> {
 
 /// A fresh, empty (unmigrated) PostgreSQL database, or `None` without a test server.
 pub(crate) async fn empty_postgres() -> Option<(DatabaseConnection, Cleanup)> {
-    let admin_url = std::env::var("LIA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let database = format!("lia_test_{now}_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("LIA_TEST_DATABASE_URL must be reachable");
-    drop_stale_databases(&admin, now).await;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {database}"))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
+    let scratch = ScratchDatabase::create().await?;
     let config = StoreConfig {
-        database_url: Some(with_database(&admin_url, &database)),
+        database_url: Some(scratch.url.clone()),
         max_connections: 4,
         min_connections: 0,
         ..StoreConfig::default()
     };
     let connection = lia_store::connect(&config).await.unwrap();
-    Some((
-        connection,
-        Cleanup::Postgres {
-            admin_url,
-            database,
-        },
-    ))
+    Some((connection, Cleanup::Postgres(scratch)))
 }
 
 pub(crate) fn wrap_postgres(connection: DatabaseConnection, cleanup: Cleanup) -> TestDb {
@@ -206,68 +177,4 @@ fn with_repositories(
         statements,
         cleanup,
     }
-}
-
-/// Drops test databases over an hour old: left behind by a test that panicked.
-async fn drop_stale_databases(admin: &DatabaseConnection, now: u64) {
-    let rows = admin
-        .query_all_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT datname FROM pg_database WHERE datname LIKE 'lia_test_%'",
-        ))
-        .await
-        .unwrap();
-    for row in rows {
-        let name: String = row.try_get("", "datname").unwrap();
-        let created = name
-            .split('_')
-            .nth(2)
-            .and_then(|secs| secs.parse::<u64>().ok())
-            .unwrap_or(0);
-        if now.saturating_sub(created) > 3600 {
-            // Another process may be dropping it too; either way it goes.
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-        }
-    }
-}
-
-async fn drop_postgres_database(admin_url: &str, database: &str) {
-    let admin = Database::connect(admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-}
-
-/// `url` pointing at `database` instead of the one it names.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut result = format!("{}/{database}", &base[..host_end]);
-    if let Some(query) = query {
-        result.push('?');
-        result.push_str(query);
-    }
-    result
-}
-
-#[test]
-fn database_urls_are_rewritten() {
-    assert_eq!(
-        with_database("postgres://u@h:5432/postgres", "x"),
-        "postgres://u@h:5432/x"
-    );
-    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    assert_eq!(
-        with_database("postgres://u@h/db?sslmode=disable", "x"),
-        "postgres://u@h/x?sslmode=disable"
-    );
 }

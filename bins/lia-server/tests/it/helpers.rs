@@ -1,0 +1,190 @@
+//! `spawn_app`: the real application on port 0 with a fresh database, plus typed helpers.
+
+use std::time::Duration;
+
+use lia_auth::HashingConfig;
+use lia_domain::{ConversationId, Role, UserId};
+use lia_server::{Application, Settings};
+use lia_store::bulk::{ImportConversation, ImportMessage, import_conversations};
+use lia_store::testing::ScratchDatabase;
+use lia_store::{DatabaseConnection, StoreConfig};
+use serde_json::{Value, json};
+
+pub(crate) const SECRET: &str = "test-secret-that-is-at-least-32-characters";
+pub(crate) const PASSWORD: &str = "Secret123";
+
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) connection: DatabaseConnection,
+    pub(crate) backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    scratch: Option<ScratchDatabase>,
+}
+
+/// A registered user.
+pub(crate) struct Account {
+    pub(crate) id: UserId,
+    pub(crate) token: String,
+}
+
+fn test_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.server.port = 0;
+    settings.auth.jwt_secret = Some(SECRET.into());
+    settings.auth.hashing = HashingConfig {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+        max_concurrent: 4,
+    };
+    settings.rate_limits.auth_per_window = 1_000;
+    settings.rate_limits.chat_per_window = 1_000;
+    settings.rate_limits.general_per_window = 10_000;
+    settings.llm.local.pace_ms = 0;
+    settings.database.max_connections = 4;
+    settings
+}
+
+/// The app on SQLite.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// The app on SQLite with `adjust`ed settings.
+pub(crate) async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings();
+    settings.database.sqlite_path = dir.path().join("lia.db").display().to_string();
+    adjust(&mut settings);
+    start(settings, "sqlite", Some(dir), None).await
+}
+
+/// SQLite, plus PostgreSQL when `LIA_TEST_DATABASE_URL` is set.
+pub(crate) async fn spawn_apps() -> Vec<TestApp> {
+    let mut apps = vec![spawn_app().await];
+    if let Some(scratch) = ScratchDatabase::create().await {
+        let mut settings = test_settings();
+        settings.database.database_url = Some(scratch.url.clone());
+        apps.push(start(settings, "postgres", None, Some(scratch)).await);
+    }
+    apps
+}
+
+async fn start(
+    settings: Settings,
+    backend: &'static str,
+    dir: Option<tempfile::TempDir>,
+    scratch: Option<ScratchDatabase>,
+) -> TestApp {
+    let store = StoreConfig {
+        max_connections: 2,
+        ..settings.database.clone()
+    };
+    let application = Application::build(settings).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    let connection = lia_store::connect(&store).await.unwrap();
+    // Built by lia-llm so the process-wide TLS provider (ring) is installed first.
+    let http = lia_llm::providers::http::client(Duration::from_secs(5)).unwrap();
+    TestApp {
+        address,
+        http,
+        connection,
+        backend,
+        _dir: dir,
+        scratch,
+    }
+}
+
+impl TestApp {
+    pub(crate) async fn finish(self) {
+        let _ = self.connection.close().await;
+        if let Some(scratch) = self.scratch {
+            scratch.drop_database().await;
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A request with the token in the cookie, as the frontend sends it.
+    pub(crate) fn with_cookie(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("Cookie", format!("access_token={token}"))
+    }
+
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.with_cookie(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn register(&self, name: &str) -> Account {
+        let response = self
+            .post_json("/api/v1/auth/register", &json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD}))
+            .await;
+        assert_eq!(response.status(), 201, "registering {name}");
+        let body: Value = response.json().await.unwrap();
+        Account {
+            id: UserId(i32::try_from(body["user"]["id"].as_i64().unwrap()).unwrap()),
+            token: body["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A conversation of `user` with `n_messages` alternating user/assistant messages `m0..`.
+    pub(crate) async fn seed_conversation(
+        &self,
+        user: &Account,
+        title: &str,
+        n_messages: usize,
+    ) -> ConversationId {
+        let base = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let messages = (0..n_messages)
+            .map(|i| ImportMessage {
+                role: if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: format!("m{i}"),
+                created_at: base + time::Duration::seconds(i as i64),
+            })
+            .collect();
+        let conversation = ImportConversation {
+            user_id: user.id,
+            title: Some(title.into()),
+            created_at: base,
+            messages,
+        };
+        import_conversations(&self.connection, vec![conversation])
+            .await
+            .unwrap()[0]
+    }
+}
+
+/// The JSON error message of a response.
+pub(crate) async fn error_message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

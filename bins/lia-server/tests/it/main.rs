@@ -1,0 +1,15 @@
+//! Black-box tests: the real server on a random port with a fresh database (SQLite always,
+//! PostgreSQL too when `LIA_TEST_DATABASE_URL` is set), driven over HTTP.
+//!
+//! Modules are marked `cfg(test)` so clippy treats their helpers as test code.
+
+#[cfg(test)]
+mod auth;
+#[cfg(test)]
+mod config;
+#[cfg(test)]
+mod conversations;
+#[cfg(test)]
+mod edge;
+#[cfg(test)]
+mod helpers;
