@@ -124,6 +124,28 @@ pub struct Settings {
     pub llm: LlmConfig,
     /// Sentiment strategies.
     pub sentiment: SentimentConfig,
+    /// Chat turns.
+    pub chat: ChatSettings,
+}
+
+/// Chat turn settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatSettings {
+    /// Threads of the runtime chat turns run on.
+    pub turn_threads: usize,
+    /// Context size, per-user cap, sentiment timeout, system prompt.
+    #[serde(flatten)]
+    pub turns: lia_chat::ChatConfig,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            turn_threads: 2,
+            turns: lia_chat::ChatConfig::default(),
+        }
+    }
 }
 
 /// Invalid configuration; the message names the key.

@@ -3,16 +3,16 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use lia_api::{ApiState, StaticAnswers};
 use lia_auth::{Accounts, PasswordHasher, TokenService};
-use lia_cache::{CacheStats, MemoryCache, MemoryRateLimiter};
-use lia_chat::ConversationService;
-use lia_domain::ports::{ConversationCache, RateLimiter};
+use lia_cache::{CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer};
+use lia_chat::{ChatDependencies, ChatService, ConversationService, TaskTracker};
+use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer};
 use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
 use lia_store::{SqlConversationRepository, SqlUserRepository};
@@ -24,6 +24,10 @@ use crate::settings::{Environment, Settings};
 pub struct Application {
     server: Server,
     port: u16,
+    chat: ChatService,
+    grace: Duration,
+    /// Chat turns run here, apart from the HTTP workers, so a turn outlives its connection.
+    turns_runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Application {
@@ -72,9 +76,30 @@ impl Application {
         let accounts = Accounts::new(users, hasher, tokens, Some(Arc::clone(&cache)));
         let repository = Arc::new(SqlConversationRepository::new(connection.clone()));
         let conversations = ConversationService::new(
-            repository,
+            repository.clone(),
             Arc::clone(&cache),
             settings.cache.history_max_entries,
+        );
+        let buffer: Arc<dyn StreamBuffer> = Arc::new(MemoryStreamBuffer::new(
+            usize::try_from(settings.cache.stream_max_events).unwrap_or(usize::MAX),
+            Duration::from_secs(settings.cache.stream_ttl_secs),
+        ));
+        let turns_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(settings.chat.turn_threads.max(1))
+            .thread_name("lia-turns")
+            .enable_all()
+            .build()?;
+        let tracker = TaskTracker::new(turns_runtime.handle().clone());
+        let chat = ChatService::new(
+            ChatDependencies {
+                repository,
+                cache: Arc::clone(&cache),
+                buffer,
+                llm: Arc::clone(&registry),
+                sentiment: Arc::clone(&sentiment),
+                tracker,
+            },
+            settings.chat.turns.clone(),
         );
 
         let methods: Vec<&str> = sentiment.methods().iter().map(|m| m.as_str()).collect();
@@ -82,6 +107,7 @@ impl Application {
         let state = web::Data::new(ApiState {
             accounts,
             conversations,
+            chat: Some(chat.clone()),
             limiter,
             probes,
             answers,
@@ -109,9 +135,13 @@ impl Application {
             elapsed_ms = started.elapsed().as_millis(),
             "listening"
         );
+        let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         Ok(Self {
             server: server.run(),
             port,
+            chat,
+            grace,
+            turns_runtime: Some(turns_runtime),
         })
     }
 
@@ -125,8 +155,26 @@ impl Application {
     ///
     /// # Errors
     /// When the server fails.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let served = (&mut self.server).await;
+        // HTTP has stopped (in-flight streams were given the grace period); now let the
+        // remaining turns finish, or store what they have as `interrupted`.
+        if !self.chat.shutdown(self.grace).await {
+            tracing::warn!(
+                active = self.chat.active_turns(),
+                "shutdown deadline passed with turns still running"
+            );
+        }
+        if let Some(runtime) = self.turns_runtime.take() {
+            runtime.shutdown_background();
+        }
+        served
+    }
+
+    /// The chat service (for tests and metrics).
+    #[must_use]
+    pub fn chat(&self) -> &ChatService {
+        &self.chat
     }
 }
 
@@ -147,4 +195,14 @@ fn jwt_secret(settings: &Settings) -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
+}
+
+impl Drop for Application {
+    /// Dropping a runtime may block, which is refused inside async code (tests drop the
+    /// application there); shutting it down in the background never blocks.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.turns_runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// A duplicate account.
     #[error("{0}")]
     Conflict(String),
+    /// The user already has the maximum of chat turns generating.
+    #[error("Too many active chat turns. Wait for one to finish.")]
+    TooManyActiveTurns,
     /// Too many requests.
     #[error("Rate limit exceeded. Please try again later.")]
     RateLimited {
@@ -102,7 +105,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyActiveTurns => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

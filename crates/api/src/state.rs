@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use lia_auth::Accounts;
-use lia_chat::ConversationService;
+use lia_chat::{ChatService, ConversationService};
 use lia_domain::ports::{RateLimitScope, RateLimiter};
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +102,8 @@ pub struct ApiState {
     pub accounts: Accounts,
     /// Conversation reads and changes.
     pub conversations: ConversationService,
+    /// Chat turns (absent in tests that need no chat).
+    pub chat: Option<ChatService>,
     /// Rate limits.
     pub limiter: Arc<dyn RateLimiter>,
     /// Dependency checks for the health endpoints.

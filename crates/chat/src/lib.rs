@@ -1,5 +1,21 @@
 #![doc = include_str!("../README.md")]
 
+mod active;
+pub mod config;
 pub mod conversations;
+mod error;
+pub mod events;
+pub mod prompt;
+pub mod tasks;
+pub mod turn;
 
+pub use config::ChatConfig;
 pub use conversations::ConversationService;
+pub use error::ChatError;
+pub use events::{TurnEvent, frame};
+pub use tasks::TaskTracker;
+pub use turn::{ChatDependencies, ChatService, StartedTurn, TurnRequest};
+
+// The request vocabulary the HTTP edge needs, so it depends on this crate alone.
+pub use lia_llm::GenerationSettings;
+pub use lia_sentiment::SentimentMethod;

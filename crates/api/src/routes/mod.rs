@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalogue;
+mod chat;
 mod conversations;
 mod health;
 
@@ -19,6 +20,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)))
         .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
+        .service(resource("/api/v1/chat/stream").route(web::post().to(chat::stream)))
+        .service(resource("/api/v1/chat/stream/{stream_id}").route(web::get().to(chat::resume)))
+        .service(resource("/api/v1/chat/stream/{stream_id}/stop").route(web::post().to(chat::stop)))
         .service(resource("/api/v1/chat/history").route(web::get().to(conversations::history)))
         .service(
             resource("/api/v1/chat/conversations")

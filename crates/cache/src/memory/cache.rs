@@ -280,9 +280,10 @@ impl ConversationCache for MemoryCache {
         self.if_current(owner, token, || self.details.insert(key, entry));
     }
 
-    async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId) {
+    async fn invalidate_conversation(&self, user_id: UserId, _id: ConversationId) {
+        // The generation covers every detail page of the owner; the context list stays
+        // valid (a deleted conversation's simply expires, as nothing can read it).
         self.bump(user_id);
-        self.context.invalidate(&id);
     }
 
     async fn invalidate_history(&self, user_id: UserId) {

@@ -77,8 +77,9 @@ pub trait ConversationCache: Send + Sync + 'static {
     /// since `token` was handed out.
     async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage);
 
-    /// Drops every cached view of one conversation (detail pages and context) and bumps the
-    /// owner's generation.
+    /// Drops the cached detail pages of one conversation by bumping the owner's generation
+    /// (after a new message, a rename or a delete). The context list is left alone: it is
+    /// still right after a rename, and a deleted conversation's can never be read again.
     async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId);
 
     /// Drops the owner's cached history and bumps their generation (after a rename, which

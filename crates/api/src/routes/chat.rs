@@ -1,0 +1,308 @@
+//! `POST /api/v1/chat/stream` and its re-attach and stop routes. Checks happen in the
+//! reference's order (malformed JSON, authentication, schema, chat rate limit, text), each
+//! as an ordinary JSON error; once the 200 headers are out, failures are `error` events.
+//! The response follows the turn's stream buffer, so a disconnect loses nothing: the
+//! generation goes on, and `GET /chat/stream/{id}` with `Last-Event-ID` resumes it.
+
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures::{Stream, StreamExt};
+use lia_chat::{ChatError, GenerationSettings, SentimentMethod, TurnRequest, frame};
+use lia_domain::ports::{EventStream, RateLimitScope};
+use lia_domain::{ConversationId, MessageText};
+
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::{JsonBody, StreamUser, authenticate};
+use crate::state::ApiState;
+
+/// A comment line sent while the provider is silent, so idle-timeout proxies keep the
+/// connection (the client ignores it).
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Deserialize)]
+struct StreamRequest {
+    message: Option<String>,
+    messages: Option<Vec<SdkMessage>>,
+    conversation_id: Option<String>,
+    provider: Option<String>,
+    model: Option<String>,
+    sentiment_method: Option<String>,
+    model_settings: Option<ModelSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SdkMessage {
+    role: String,
+    #[serde(default)]
+    parts: Vec<SdkPart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SdkPart {
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ModelSettings {
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+    top_p: Option<f32>,
+    frequency_penalty: Option<f32>,
+    presence_penalty: Option<f32>,
+}
+
+/// At most this many AI-SDK messages are accepted.
+const MAX_SDK_MESSAGES: usize = 50;
+
+impl StreamRequest {
+    /// The user's text: `message` when non-empty, else the text parts of the last user item.
+    fn text(&self) -> Result<String, ApiError> {
+        if let Some(message) = self.message.as_ref().filter(|m| !m.is_empty()) {
+            return Ok(message.clone());
+        }
+        let last_user = self
+            .messages
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find(|m| m.role == "user");
+        let text = last_user.map(|m| {
+            m.parts
+                .iter()
+                .filter(|p| p.kind == "text")
+                .filter_map(|p| p.text.as_deref())
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        match text {
+            Some(text) if !text.is_empty() => Ok(text),
+            _ => Err(ApiError::BadRequest("No message content provided".into())),
+        }
+    }
+
+    fn settings(&self) -> Result<GenerationSettings, ApiError> {
+        let defaults = GenerationSettings::default();
+        let Some(given) = &self.model_settings else {
+            return Ok(defaults);
+        };
+        let settings = GenerationSettings {
+            temperature: given.temperature.unwrap_or(defaults.temperature),
+            max_tokens: given.max_tokens.unwrap_or(defaults.max_tokens),
+            top_p: given.top_p.unwrap_or(defaults.top_p),
+            frequency_penalty: given
+                .frequency_penalty
+                .unwrap_or(defaults.frequency_penalty),
+            presence_penalty: given.presence_penalty.unwrap_or(defaults.presence_penalty),
+        };
+        settings.validate().map_err(|error| {
+            let text = error.to_string();
+            let field = [
+                "temperature",
+                "max_tokens",
+                "top_p",
+                "frequency_penalty",
+                "presence_penalty",
+            ]
+            .into_iter()
+            .find(|f| text.contains(f))
+            .unwrap_or("model_settings");
+            ApiError::invalid(
+                field,
+                text.trim_start_matches("invalid request: ")
+                    .trim_start_matches(field)
+                    .trim(),
+            )
+        })?;
+        Ok(settings)
+    }
+}
+
+pub(super) async fn stream(
+    request: HttpRequest,
+    body: JsonBody,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = authenticate(request, None).await?;
+    let chat = state
+        .chat
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    let parsed: StreamRequest = body.parse()?;
+    if parsed
+        .messages
+        .as_ref()
+        .is_some_and(|m| m.len() > MAX_SDK_MESSAGES)
+    {
+        return Err(ApiError::invalid("messages", "must have at most 50 items"));
+    }
+    if let Some(message) = &parsed.message {
+        MessageText::parse(message)?;
+    }
+    let provider = parsed
+        .provider
+        .clone()
+        .unwrap_or_else(|| chat.llm().default_provider().to_owned());
+    if !chat.llm().serves(&provider) {
+        return Err(ApiError::invalid(
+            "provider",
+            format!("{provider:?} is not available"),
+        ));
+    }
+    let model = parsed
+        .model
+        .clone()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| {
+            let advertised = chat
+                .llm()
+                .catalogue()
+                .get(&provider)
+                .and_then(|models| models.first())
+                .map(|m| m.id.clone());
+            advertised.unwrap_or_else(|| chat.llm().default_model().to_owned())
+        });
+    let method: SentimentMethod = match parsed.sentiment_method.as_deref() {
+        None => SentimentMethod::LlmSeparate,
+        Some(name) => name.parse().map_err(|_| {
+            ApiError::invalid(
+                "sentiment_method",
+                "must be nlp_api, llm_separate, structured or lexicon",
+            )
+        })?,
+    };
+    let settings = parsed.settings()?;
+    let conversation_id = match parsed
+        .conversation_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+    {
+        Some(id) => Some(
+            id.parse::<ConversationId>()
+                .map_err(|_| ApiError::invalid("conversation_id", "must be a UUID"))?,
+        ),
+        None => None,
+    };
+    state
+        .enforce_limit(RateLimitScope::Chat, &user.id.to_string())
+        .await?;
+    let text = MessageText::parse(&parsed.text()?)?;
+    let started = chat
+        .start(TurnRequest {
+            user_id: user.id,
+            text,
+            conversation_id,
+            provider,
+            model,
+            sentiment_method: method,
+            settings,
+        })
+        .await
+        .map_err(chat_error)?;
+    let events = chat
+        .follow(user.id, &started.stream_id, 0)
+        .await
+        .map_err(chat_error)?;
+    Ok(event_stream_response(events))
+}
+
+pub(super) async fn resume(
+    request: HttpRequest,
+    path: web::Path<String>,
+    user: StreamUser,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let chat = state
+        .chat
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    let from_header = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let from_query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(request.query_string())
+            .ok()
+            .and_then(|q| q.get("after").cloned());
+    let after = match from_header.or(from_query) {
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| ApiError::invalid("after", "must be an event id"))?,
+        None => 0,
+    };
+    let events = chat
+        .follow(user.0.id, &path, after)
+        .await
+        .map_err(chat_error)?;
+    Ok(event_stream_response(events))
+}
+
+pub(super) async fn stop(
+    path: web::Path<String>,
+    user: StreamUser,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let chat = state
+        .chat
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    chat.stop(user.0.id, &path).map_err(chat_error)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "message": "Stopping"})))
+}
+
+fn chat_error(error: ChatError) -> ApiError {
+    match error {
+        ChatError::TooManyActiveTurns => ApiError::TooManyActiveTurns,
+        ChatError::UnknownProvider(provider) => {
+            ApiError::invalid("provider", format!("{provider:?} is not available"))
+        }
+        ChatError::NotFound => ApiError::NotFound("Conversation not found"),
+        ChatError::Repository(inner) => ApiError::from(inner),
+        ChatError::Buffer(inner) => ApiError::Unavailable(Box::new(inner)),
+    }
+}
+
+/// The SSE response: frames from the buffer, a keep-alive comment after 15 s of silence,
+/// ending after `done` or `error`. Never compressed.
+fn event_stream_response(events: EventStream) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream; charset=utf-8"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .insert_header((
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        ))
+        .streaming(frames(events))
+}
+
+fn frames(events: EventStream) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
+    futures::stream::unfold(Some(events), |events| async move {
+        let mut events = events?;
+        match tokio::time::timeout(KEEP_ALIVE, events.next()).await {
+            Err(_) => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(events))),
+            Ok(Some(Ok(event))) => {
+                let last = event.event == "done" || event.event == "error";
+                Some((Ok(Bytes::from(frame(&event))), (!last).then_some(events)))
+            }
+            Ok(Some(Err(error))) => {
+                tracing::warn!(%error, "stream buffer failed while following");
+                None
+            }
+            Ok(None) => None,
+        }
+    })
+}
