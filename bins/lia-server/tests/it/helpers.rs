@@ -180,6 +180,60 @@ impl TestApp {
     }
 }
 
+/// One parsed SSE frame.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Frame {
+    pub(crate) id: u64,
+    pub(crate) event: String,
+    pub(crate) data: Value,
+}
+
+/// Parses a whole event-stream body, checking the exact frame format on the way: three
+/// lines (`id`, `event`, one `data`), LF only, each frame ending with a blank line.
+pub(crate) fn parse_frames(body: &str) -> Vec<Frame> {
+    assert!(!body.contains('\r'), "no CR in an event stream");
+    assert!(
+        body.is_empty() || body.ends_with("\n\n"),
+        "the last frame ends with a blank line"
+    );
+    body.split("\n\n")
+        .filter(|block| !block.is_empty() && !block.starts_with(':'))
+        .map(|block| {
+            let lines: Vec<&str> = block.split('\n').collect();
+            assert_eq!(lines.len(), 3, "frame {block:?}");
+            let id = lines[0].strip_prefix("id: ").unwrap().parse().unwrap();
+            let event = lines[1].strip_prefix("event: ").unwrap().to_owned();
+            let data = serde_json::from_str(lines[2].strip_prefix("data: ").unwrap()).unwrap();
+            Frame { id, event, data }
+        })
+        .collect()
+}
+
+/// Sends a chat request as the frontend does and returns the response.
+pub(crate) async fn chat(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.with_cookie(reqwest::Method::POST, "/api/v1/chat/stream", token)
+        .header("Accept", "text/event-stream")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The frontend's request body for `message`.
+pub(crate) fn frontend_body(message: &str, conversation_id: Option<&str>) -> Value {
+    let mut body = json!({
+        "message": message,
+        "sentiment_method": "llm_separate",
+        "provider": "gemini",
+        "model": "gemini-2.5-flash",
+        "model_settings": {"temperature": 0.7, "max_tokens": 8192, "top_p": 1, "frequency_penalty": 0, "presence_penalty": 0},
+    });
+    if let Some(id) = conversation_id {
+        body["conversation_id"] = json!(id);
+    }
+    body
+}
+
 /// The JSON error message of a response.
 pub(crate) async fn error_message(response: reqwest::Response) -> String {
     let body: Value = response.json().await.unwrap();

@@ -6,6 +6,10 @@
 #[cfg(test)]
 mod auth;
 #[cfg(test)]
+mod chat;
+#[cfg(test)]
+mod chat_failures;
+#[cfg(test)]
 mod config;
 #[cfg(test)]
 mod conversations;
