@@ -48,5 +48,25 @@ impl Probe for MemoryCacheProbe {
     }
 }
 
+/// A Redis `PING` within the command timeout.
+pub(crate) struct RedisProbe {
+    pub(crate) redis: lia_cache::RedisConnection,
+}
+
+#[async_trait]
+impl Probe for RedisProbe {
+    fn service(&self) -> &'static str {
+        "cache"
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.redis.ping().await
+    }
+}
+
 /// Shared by the server's wiring.
 pub(crate) type Probes = Vec<Arc<dyn Probe>>;

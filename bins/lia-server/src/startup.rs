@@ -10,14 +10,17 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use lia_api::{ApiState, StaticAnswers};
 use lia_auth::{Accounts, PasswordHasher, TokenService};
-use lia_cache::{CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer};
+use lia_cache::{
+    CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, RedisCache, RedisConnection,
+    RedisRateLimiter, RedisStreamBuffer,
+};
 use lia_chat::{ChatDependencies, ChatService, ConversationService, TaskTracker};
 use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer};
 use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
 use lia_store::{SqlConversationRepository, SqlUserRepository};
 
-use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes};
+use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes, RedisProbe};
 use crate::settings::{Environment, Settings};
 
 /// A built, bound, not yet running server.
@@ -46,19 +49,19 @@ impl Application {
         };
 
         let stats = Arc::new(CacheStats::default());
-        let cache: Arc<dyn ConversationCache> =
-            Arc::new(MemoryCache::new(&settings.cache, Arc::clone(&stats)));
-        let max_keys = usize::try_from(settings.cache.memory_max_entries).unwrap_or(usize::MAX);
-        let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new(
-            settings.rate_limits.clone(),
-            max_keys,
-        ));
+        let backends = cache_backends(&settings, Arc::clone(&stats)).await?;
+        let CacheBackends {
+            cache,
+            limiter,
+            buffer,
+            probe: cache_probe,
+        } = backends;
         let probes: Probes = vec![
             Arc::new(DatabaseProbe {
                 connection: connection.clone(),
                 kind: database_kind,
             }),
-            Arc::new(MemoryCacheProbe),
+            cache_probe,
         ];
 
         let registry = Arc::new(ProviderRegistry::from_config(&settings.llm, None)?);
@@ -80,10 +83,6 @@ impl Application {
             Arc::clone(&cache),
             settings.cache.history_max_entries,
         );
-        let buffer: Arc<dyn StreamBuffer> = Arc::new(MemoryStreamBuffer::new(
-            usize::try_from(settings.cache.stream_max_events).unwrap_or(usize::MAX),
-            Duration::from_secs(settings.cache.stream_ttl_secs),
-        ));
         let turns_runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(settings.chat.turn_threads.max(1))
             .thread_name("lia-turns")
@@ -176,6 +175,50 @@ impl Application {
     pub fn chat(&self) -> &ChatService {
         &self.chat
     }
+}
+
+/// The cache, limiter and stream buffer: Redis when `REDIS_URL` is set, else in-process.
+struct CacheBackends {
+    cache: Arc<dyn ConversationCache>,
+    limiter: Arc<dyn RateLimiter>,
+    buffer: Arc<dyn StreamBuffer>,
+    probe: Arc<dyn lia_api::Probe>,
+}
+
+async fn cache_backends(
+    settings: &Settings,
+    stats: Arc<CacheStats>,
+) -> anyhow::Result<CacheBackends> {
+    let config = &settings.cache;
+    if let Some(url) = &config.redis_url {
+        let redis = RedisConnection::connect(url, config, stats, Duration::from_secs(3)).await?;
+        return Ok(CacheBackends {
+            cache: Arc::new(RedisCache::new(redis.clone(), config.clone())),
+            limiter: Arc::new(RedisRateLimiter::new(
+                redis.clone(),
+                settings.rate_limits.clone(),
+            )),
+            buffer: Arc::new(RedisStreamBuffer::new(
+                redis.clone(),
+                config.stream_max_events,
+                config.stream_ttl_secs,
+            )),
+            probe: Arc::new(RedisProbe { redis }),
+        });
+    }
+    let max_keys = usize::try_from(config.memory_max_entries).unwrap_or(usize::MAX);
+    Ok(CacheBackends {
+        cache: Arc::new(MemoryCache::new(config, stats)),
+        limiter: Arc::new(MemoryRateLimiter::new(
+            settings.rate_limits.clone(),
+            max_keys,
+        )),
+        buffer: Arc::new(MemoryStreamBuffer::new(
+            usize::try_from(config.stream_max_events).unwrap_or(usize::MAX),
+            Duration::from_secs(config.stream_ttl_secs),
+        )),
+        probe: Arc::new(MemoryCacheProbe),
+    })
 }
 
 /// The configured secret, or (outside production) a random one with a loud warning.

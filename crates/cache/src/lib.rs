@@ -3,8 +3,10 @@
 mod config;
 pub mod gcra;
 pub mod memory;
+pub mod redis;
 mod stats;
 
 pub use config::{CacheConfig, RateLimitConfig};
 pub use memory::{MemoryCache, MemoryRateLimiter, MemoryStreamBuffer};
+pub use redis::{RedisCache, RedisConnection, RedisRateLimiter, RedisStreamBuffer};
 pub use stats::{CacheKind, CacheStats};

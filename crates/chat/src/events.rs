@@ -25,9 +25,9 @@ pub enum TurnEvent {
     /// The message's and the conversation's sentiment.
     Sentiment {
         /// The message's own result.
-        message: Option<SentimentResult>,
+        message: Option<Box<SentimentResult>>,
         /// The conversation's after it.
-        cumulative: Option<SentimentResult>,
+        cumulative: Option<Box<SentimentResult>>,
     },
     /// The turn ended and is stored.
     Done(FinishReason),
@@ -96,8 +96,8 @@ impl TurnEvent {
                 message,
                 cumulative,
             } => serde_json::to_string(&SentimentPayload {
-                message: slim(message.as_ref()),
-                cumulative: slim(cumulative.as_ref()),
+                message: slim(message.as_deref()),
+                cumulative: slim(cumulative.as_deref()),
             }),
             Self::Done(reason) => {
                 serde_json::to_string(&serde_json::json!({"finish_reason": reason}))
@@ -166,8 +166,8 @@ mod tests {
         let mut cumulative = full.clone();
         cumulative.summary = Some("User is happy".into());
         let data = TurnEvent::Sentiment {
-            message: Some(full),
-            cumulative: Some(cumulative),
+            message: Some(Box::new(full)),
+            cumulative: Some(Box::new(cumulative)),
         }
         .data();
         assert_eq!(

@@ -66,7 +66,18 @@ pub(crate) async fn spawn_apps() -> Vec<TestApp> {
     if let Some(scratch) = ScratchDatabase::create().await {
         let mut settings = test_settings();
         settings.database.database_url = Some(scratch.url.clone());
-        apps.push(start(settings, "postgres", None, Some(scratch)).await);
+        // The production pairing: PostgreSQL with Redis (when CI provides one).
+        let redis = std::env::var("LIA_TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        let backend = if redis.is_some() {
+            "postgres+redis"
+        } else {
+            "postgres"
+        };
+        settings.cache.redis_url = redis;
+        settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
+        apps.push(start(settings, backend, None, Some(scratch)).await);
     }
     apps
 }

@@ -190,8 +190,8 @@ impl Generation {
             None => {
                 emitter
                     .emit(TurnEvent::Sentiment {
-                        message: Some(message),
-                        cumulative: Some(cumulative),
+                        message: Some(Box::new(message)),
+                        cumulative: Some(Box::new(cumulative)),
                     })
                     .await;
                 emitter.emit(TurnEvent::Done(finish)).await;

@@ -1,0 +1,400 @@
+//! [`ConversationCache`] over Redis. Context lists change in MULTI/EXEC transactions
+//! (replace: delete, push, expire; append: push-if-exists, trim, expire); history pages,
+//! fills and moves are Lua scripts (one atomic round trip each); bulk writes go in one
+//! pipeline. Every operation is bounded by the command timeout and fails open.
+
+use async_trait::async_trait;
+use fred::prelude::{
+    Expiration, HashesInterface, KeysInterface, ListInterface, SortedSetsInterface,
+    TransactionInterface, Value,
+};
+use lia_domain::ports::{Cached, ConversationCache, FillToken};
+use lia_domain::{
+    ContextMessage, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
+    MessageAnchor, MessageWindow, User, UserId,
+};
+
+use super::RedisConnection;
+use super::codec::{DetailJson, SummaryJson, UserJson, decode_context, encode_context};
+use super::scripts::{
+    DETAIL_SCRIPT, FILL_HISTORY_SCRIPT, HISTORY_PAGE_SCRIPT, STORE_IF_CURRENT_SCRIPT,
+    UPSERT_HISTORY_SCRIPT,
+};
+use crate::config::CacheConfig;
+use crate::stats::CacheKind;
+
+/// The Redis conversation cache.
+#[derive(Debug, Clone)]
+pub struct RedisCache {
+    redis: RedisConnection,
+    config: CacheConfig,
+}
+
+fn random_generation() -> String {
+    // Below 2^62, so INCR (a signed 64-bit counter) can always bump it.
+    (uuid::Uuid::new_v4().as_u64_pair().0 >> 2).to_string()
+}
+
+fn score(summary: &ConversationSummary) -> String {
+    // Microseconds since the epoch: exact in a double until the year 2255.
+    format!("{}", summary.updated_at.unix_timestamp_nanos() / 1_000)
+}
+
+impl RedisCache {
+    /// A cache over `redis`, with `config`'s TTLs and sizes.
+    #[must_use]
+    pub fn new(redis: RedisConnection, config: CacheConfig) -> Self {
+        Self { redis, config }
+    }
+
+    /// Stores many profiles with their TTL in one pipeline (one round trip for all), e.g. to
+    /// warm the cache with recently active users at start-up.
+    pub async fn store_users(&self, users: &[User]) {
+        let pipeline = self.redis.pool.next().pipeline();
+        let ttl = i64::try_from(self.config.user_ttl_secs).unwrap_or(i64::MAX);
+        for user in users {
+            let json = serde_json::to_string(&UserJson::from(user)).unwrap_or_default();
+            let _: Result<(), _> = pipeline
+                .set(
+                    self.redis.keys.user(user.id),
+                    json,
+                    Some(Expiration::EX(ttl)),
+                    None,
+                    false,
+                )
+                .await;
+        }
+        self.redis
+            .bounded("store_users", pipeline.all::<Value>())
+            .await;
+    }
+
+    /// Stores many profiles one command at a time: only for the benchmark that shows what
+    /// the pipeline saves.
+    pub async fn store_users_one_by_one(&self, users: &[User]) {
+        for user in users {
+            self.store_user(user).await;
+        }
+    }
+
+    fn ttl(seconds: u64) -> i64 {
+        i64::try_from(seconds.max(1)).unwrap_or(i64::MAX)
+    }
+}
+
+#[async_trait]
+impl ConversationCache for RedisCache {
+    async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>> {
+        let start = -i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let raw: Vec<String> = self
+            .redis
+            .bounded(
+                "context",
+                self.redis
+                    .pool
+                    .lrange(self.redis.keys.context(id), start, -1),
+            )
+            .await?;
+        if raw.is_empty() {
+            self.redis.stats.miss(CacheKind::Context);
+            return None;
+        }
+        self.redis.stats.hit(CacheKind::Context);
+        raw.iter().map(|item| decode_context(item)).collect()
+    }
+
+    async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]) {
+        let key = self.redis.keys.context(id);
+        let skip = messages.len().saturating_sub(
+            usize::try_from(self.config.context_max_messages).unwrap_or(usize::MAX),
+        );
+        let items: Vec<String> = messages.iter().skip(skip).map(encode_context).collect();
+        let transaction = self.redis.pool.multi();
+        let _: Result<(), _> = transaction.del(&key).await;
+        if !items.is_empty() {
+            let _: Result<(), _> = transaction.rpush(&key, items).await;
+            let _: Result<(), _> = transaction
+                .expire(&key, Self::ttl(self.config.context_ttl_secs), None)
+                .await;
+        }
+        self.redis
+            .bounded("replace_context", transaction.exec::<Value>(true))
+            .await;
+    }
+
+    async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]) {
+        if messages.is_empty() {
+            return;
+        }
+        let key = self.redis.keys.context(id);
+        let max = i64::try_from(self.config.context_max_messages).unwrap_or(i64::MAX);
+        let items: Vec<String> = messages.iter().map(encode_context).collect();
+        let transaction = self.redis.pool.multi();
+        // RPUSHX only appends to an existing list: an absent one is filled from the database.
+        let _: Result<(), _> = transaction.rpushx(&key, items).await;
+        let _: Result<(), _> = transaction.ltrim(&key, -max, -1).await;
+        let _: Result<(), _> = transaction
+            .expire(&key, Self::ttl(self.config.context_ttl_secs), None)
+            .await;
+        self.redis
+            .bounded("append_context", transaction.exec::<Value>(true))
+            .await;
+    }
+
+    async fn history(
+        &self,
+        user_id: UserId,
+        page: HistoryPage,
+    ) -> Cached<Vec<ConversationSummary>> {
+        let keys = &self.redis.keys;
+        let script_keys = vec![
+            keys.history(user_id),
+            keys.history_meta(user_id),
+            keys.history_info(user_id),
+            keys.generation(user_id),
+        ];
+        let args = vec![
+            page.offset().to_string(),
+            page.limit().to_string(),
+            random_generation(),
+        ];
+        let client = self.redis.pool.next();
+        let Some(reply) = self
+            .redis
+            .bounded(
+                "history",
+                HISTORY_PAGE_SCRIPT.evalsha_with_reload::<Vec<Value>, _, _>(
+                    client,
+                    script_keys,
+                    args,
+                ),
+            )
+            .await
+        else {
+            return Cached::Unavailable;
+        };
+        let mut items = reply.into_iter();
+        let hit = items.next().and_then(|v| v.as_i64()) == Some(1);
+        if hit {
+            let summaries: Option<Vec<ConversationSummary>> = items
+                .map(|item| {
+                    item.as_str()
+                        .and_then(|json| serde_json::from_str::<SummaryJson>(&json).ok())
+                        .map(ConversationSummary::from)
+                })
+                .collect();
+            if let Some(summaries) = summaries {
+                self.redis.stats.hit(CacheKind::History);
+                return Cached::Hit(summaries);
+            }
+            return Cached::Unavailable;
+        }
+        self.redis.stats.miss(CacheKind::History);
+        match items
+            .next()
+            .and_then(|v| v.as_str().and_then(|s| s.parse::<u64>().ok()))
+        {
+            Some(generation) => Cached::Miss(FillToken(generation)),
+            None => Cached::Unavailable,
+        }
+    }
+
+    async fn fill_history(
+        &self,
+        user_id: UserId,
+        token: FillToken,
+        summaries: &[ConversationSummary],
+        complete: bool,
+    ) {
+        let keys = &self.redis.keys;
+        let max = usize::try_from(self.config.history_max_entries).unwrap_or(usize::MAX);
+        let complete = complete && summaries.len() <= max;
+        let mut args = vec![
+            token.0.to_string(),
+            self.config.history_ttl_secs.max(1).to_string(),
+            if complete { "complete" } else { "partial" }.to_owned(),
+        ];
+        for summary in summaries.iter().take(max) {
+            args.push(score(summary));
+            args.push(summary.id.to_string());
+            args.push(serde_json::to_string(&SummaryJson::from(summary)).unwrap_or_default());
+        }
+        let script_keys = vec![
+            keys.history(user_id),
+            keys.history_meta(user_id),
+            keys.history_info(user_id),
+            keys.generation(user_id),
+        ];
+        self.redis
+            .bounded(
+                "fill_history",
+                FILL_HISTORY_SCRIPT.evalsha_with_reload::<i64, _, _>(
+                    self.redis.pool.next(),
+                    script_keys,
+                    args,
+                ),
+            )
+            .await;
+    }
+
+    async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary) {
+        let keys = &self.redis.keys;
+        let json = serde_json::to_string(&SummaryJson::from(summary)).unwrap_or_default();
+        let args = vec![
+            score(summary),
+            summary.id.to_string(),
+            json,
+            self.config.history_max_entries.to_string(),
+        ];
+        let script_keys = vec![
+            keys.history(user_id),
+            keys.history_meta(user_id),
+            keys.history_info(user_id),
+        ];
+        self.redis
+            .bounded(
+                "upsert_history",
+                UPSERT_HISTORY_SCRIPT.evalsha_with_reload::<i64, _, _>(
+                    self.redis.pool.next(),
+                    script_keys,
+                    args,
+                ),
+            )
+            .await;
+    }
+
+    async fn remove_history(&self, user_id: UserId, id: ConversationId) {
+        let keys = &self.redis.keys;
+        let transaction = self.redis.pool.multi();
+        let _: Result<(), _> = transaction
+            .zrem(keys.history(user_id), id.to_string())
+            .await;
+        let _: Result<(), _> = transaction
+            .hdel(keys.history_meta(user_id), id.to_string())
+            .await;
+        self.redis
+            .bounded("remove_history", transaction.exec::<Value>(true))
+            .await;
+    }
+
+    async fn detail(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        window: MessageWindow,
+    ) -> Cached<ConversationPage> {
+        let keys = &self.redis.keys;
+        let cacheable = matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 });
+        let script_keys = vec![
+            keys.detail(user_id, id, window.limit()),
+            keys.generation(user_id),
+        ];
+        let call = DETAIL_SCRIPT.evalsha_with_reload::<(Option<String>, String), _, _>(
+            self.redis.pool.next(),
+            script_keys,
+            vec![random_generation()],
+        );
+        let Some((stored, generation)) = self.redis.bounded("detail", call).await else {
+            return Cached::Unavailable;
+        };
+        let Ok(generation) = generation.parse::<u64>() else {
+            return Cached::Unavailable;
+        };
+        let entry = stored
+            .filter(|_| cacheable)
+            .and_then(|json| serde_json::from_str::<DetailJson>(&json).ok());
+        match entry {
+            Some(entry) if entry.owner == user_id && entry.generation == generation => {
+                self.redis.stats.hit(CacheKind::Detail);
+                Cached::Hit(entry.into_page())
+            }
+            _ => {
+                self.redis.stats.miss(CacheKind::Detail);
+                Cached::Miss(FillToken(generation))
+            }
+        }
+    }
+
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage) {
+        if !matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }) {
+            return;
+        }
+        let owner = page.conversation.user_id;
+        let keys = &self.redis.keys;
+        let json = serde_json::to_string(&DetailJson::new(token.0, page)).unwrap_or_default();
+        let script_keys = vec![
+            keys.detail(owner, page.conversation.id, window.limit()),
+            keys.generation(owner),
+        ];
+        let args = vec![
+            token.0.to_string(),
+            json,
+            self.config.detail_ttl_secs.max(1).to_string(),
+        ];
+        self.redis
+            .bounded(
+                "store_detail",
+                STORE_IF_CURRENT_SCRIPT.evalsha_with_reload::<i64, _, _>(
+                    self.redis.pool.next(),
+                    script_keys,
+                    args,
+                ),
+            )
+            .await;
+    }
+
+    async fn invalidate_conversation(&self, user_id: UserId, _id: ConversationId) {
+        let _: Option<i64> = self
+            .redis
+            .bounded(
+                "invalidate_conversation",
+                self.redis.pool.incr(self.redis.keys.generation(user_id)),
+            )
+            .await;
+    }
+
+    async fn invalidate_history(&self, user_id: UserId) {
+        let keys = &self.redis.keys;
+        let transaction = self.redis.pool.multi();
+        let _: Result<(), _> = transaction.incr(keys.generation(user_id)).await;
+        let _: Result<(), _> = transaction
+            .del(vec![
+                keys.history(user_id),
+                keys.history_meta(user_id),
+                keys.history_info(user_id),
+            ])
+            .await;
+        self.redis
+            .bounded("invalidate_history", transaction.exec::<Value>(true))
+            .await;
+    }
+
+    async fn user(&self, id: UserId) -> Option<User> {
+        let raw: Option<String> = self
+            .redis
+            .bounded("user", self.redis.pool.get(self.redis.keys.user(id)))
+            .await
+            .flatten();
+        let user = raw
+            .and_then(|json| serde_json::from_str::<UserJson>(&json).ok())
+            .map(User::from);
+        if user.is_some() {
+            self.redis.stats.hit(CacheKind::User);
+        } else {
+            self.redis.stats.miss(CacheKind::User);
+        }
+        user
+    }
+
+    async fn store_user(&self, user: &User) {
+        let json = serde_json::to_string(&UserJson::from(user)).unwrap_or_default();
+        let set = self.redis.pool.set::<(), _, _>(
+            self.redis.keys.user(user.id),
+            json,
+            Some(Expiration::EX(Self::ttl(self.config.user_ttl_secs))),
+            None,
+            false,
+        );
+        self.redis.bounded("store_user", set).await;
+    }
+}

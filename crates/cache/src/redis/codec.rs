@@ -1,0 +1,181 @@
+//! JSON forms of the cached domain values. The domain types stay free of serialisation
+//! concerns; these mirrors exist only here, and decoding re-validates.
+
+use lia_domain::{
+    ContextMessage, Conversation, ConversationId, ConversationPage, ConversationSummary,
+    CumulativeSentiment, Email, Message, MessageId, MessageSentiment, ModelInfo, Role, User,
+    UserId, Username,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SummaryJson {
+    id: ConversationId,
+    title: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+    message_count: u64,
+}
+
+impl From<&ConversationSummary> for SummaryJson {
+    fn from(s: &ConversationSummary) -> Self {
+        Self {
+            id: s.id,
+            title: s.title.clone(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            message_count: s.message_count,
+        }
+    }
+}
+
+impl From<SummaryJson> for ConversationSummary {
+    fn from(s: SummaryJson) -> Self {
+        Self {
+            id: s.id,
+            title: s.title,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            message_count: s.message_count,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConversationJson {
+    id: ConversationId,
+    user_id: UserId,
+    title: Option<String>,
+    sentiment_state: Option<CumulativeSentiment>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MessageJson {
+    id: MessageId,
+    role: Role,
+    content: String,
+    sentiment_data: Option<MessageSentiment>,
+    model_info: Option<ModelInfo>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+/// A cached first page, with the owner and the generation it was stored under.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct DetailJson {
+    pub(crate) owner: UserId,
+    pub(crate) generation: u64,
+    conversation: ConversationJson,
+    messages: Vec<MessageJson>,
+    total_messages: u64,
+    has_more: bool,
+}
+
+impl DetailJson {
+    pub(crate) fn new(generation: u64, page: &ConversationPage) -> Self {
+        let c = &page.conversation;
+        Self {
+            owner: c.user_id,
+            generation,
+            conversation: ConversationJson {
+                id: c.id,
+                user_id: c.user_id,
+                title: c.title.clone(),
+                sentiment_state: c.sentiment_state.clone(),
+                created_at: c.created_at,
+                updated_at: c.updated_at,
+            },
+            messages: page
+                .messages
+                .iter()
+                .map(|m| MessageJson {
+                    id: m.id,
+                    role: m.role,
+                    content: m.content.clone(),
+                    sentiment_data: m.sentiment_data.clone(),
+                    model_info: m.model_info.clone(),
+                    created_at: m.created_at,
+                })
+                .collect(),
+            total_messages: page.total_messages,
+            has_more: page.has_more,
+        }
+    }
+
+    pub(crate) fn into_page(self) -> ConversationPage {
+        let c = self.conversation;
+        let conversation_id = c.id;
+        ConversationPage {
+            conversation: Conversation {
+                id: c.id,
+                user_id: c.user_id,
+                title: c.title,
+                sentiment_state: c.sentiment_state,
+                created_at: c.created_at,
+                updated_at: c.updated_at,
+            },
+            messages: self
+                .messages
+                .into_iter()
+                .map(|m| Message {
+                    id: m.id,
+                    conversation_id,
+                    role: m.role,
+                    content: m.content,
+                    sentiment_data: m.sentiment_data,
+                    model_info: m.model_info,
+                    created_at: m.created_at,
+                })
+                .collect(),
+            total_messages: self.total_messages,
+            has_more: self.has_more,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct UserJson {
+    id: UserId,
+    email: Email,
+    username: Username,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl From<&User> for UserJson {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            username: u.username.clone(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<UserJson> for User {
+    fn from(u: UserJson) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            username: u.username,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// Context messages are stored as their own JSON (role and content).
+pub(crate) fn encode_context(message: &ContextMessage) -> String {
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+pub(crate) fn decode_context(raw: &str) -> Option<ContextMessage> {
+    serde_json::from_str(raw).ok()
+}

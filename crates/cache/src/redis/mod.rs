@@ -1,0 +1,156 @@
+//! The Redis adapters (fred 10): connection set-up from `REDIS_URL` (standalone, sentinel or
+//! cluster, as the URL's scheme says), a pool with a per-command timeout and reconnection
+//! with backoff, and the three ports on top of it.
+
+mod cache;
+mod codec;
+mod keys;
+mod rate_limit;
+mod scripts;
+mod stream_buffer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fred::prelude::{Builder, ClientLike, Config, Pool, ReconnectPolicy};
+
+pub use cache::RedisCache;
+pub use rate_limit::RedisRateLimiter;
+pub use stream_buffer::RedisStreamBuffer;
+
+use crate::config::CacheConfig;
+use crate::stats::CacheStats;
+
+/// Why Redis could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("redis: {0}")]
+pub struct RedisSetupError(String);
+
+/// Connected pools shared by the three adapters.
+#[derive(Clone)]
+pub struct RedisConnection {
+    pub(crate) pool: Pool,
+    /// A separate pool for blocking stream reads, so a follower never holds up cache
+    /// commands queued on the same connection.
+    pub(crate) readers: Pool,
+    pub(crate) keys: keys::Keys,
+    pub(crate) timeout: Duration,
+    pub(crate) stats: Arc<CacheStats>,
+}
+
+impl std::fmt::Debug for RedisConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConnection")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisConnection {
+    /// Connects to `url` with `config`'s pool size and timeout, counting faults into `stats`.
+    /// Waits up to `connect_wait` for the first connection; past it the pools keep
+    /// reconnecting in the background (with backoff) and every operation fails open until
+    /// Redis answers, so a Redis outage at start-up does not stop the server.
+    ///
+    /// # Errors
+    /// When the URL is invalid.
+    pub async fn connect(
+        url: &str,
+        config: &CacheConfig,
+        stats: Arc<CacheStats>,
+        connect_wait: Duration,
+    ) -> Result<Self, RedisSetupError> {
+        let timeout = Duration::from_millis(config.command_timeout_ms.max(1));
+        let build = |size: usize, command_timeout: Duration| -> Result<Pool, RedisSetupError> {
+            let mut redis_config =
+                Config::from_url(url).map_err(|e| RedisSetupError(e.to_string()))?;
+            redis_config.fail_fast = false;
+            Builder::from_config(redis_config)
+                .with_performance_config(|performance| {
+                    performance.default_command_timeout = command_timeout
+                })
+                .with_connection_config(|connection| {
+                    connection.connection_timeout = Duration::from_secs(3);
+                    connection.internal_command_timeout = Duration::from_secs(3);
+                    connection.max_command_attempts = 2;
+                })
+                .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+                .build_pool(size.max(1))
+                .map_err(|e| RedisSetupError(e.to_string()))
+        };
+        let pool = build(config.pool_size, timeout)?;
+        let readers = build(config.pool_size.max(2), Duration::from_secs(10))?;
+        for pool in [&pool, &readers] {
+            // The connection tasks live as long as the pools; their handles are not needed.
+            drop(pool.connect_pool());
+        }
+        let waited = tokio::time::timeout(connect_wait, async {
+            (
+                pool.wait_for_connect().await,
+                readers.wait_for_connect().await,
+            )
+        })
+        .await;
+        if !matches!(waited, Ok((Ok(()), Ok(())))) {
+            tracing::error!(url = %mask(url), "redis is not answering; the cache fails open and the auth limit fails closed until it does");
+        }
+        Ok(Self {
+            pool,
+            readers,
+            keys: keys::Keys::new(&config.key_prefix),
+            timeout,
+            stats,
+        })
+    }
+
+    /// Pings the server (for health checks).
+    ///
+    /// # Errors
+    /// A short description when Redis does not answer in time.
+    pub async fn ping(&self) -> Result<(), String> {
+        let ping = self.pool.ping::<String>(None);
+        match tokio::time::timeout(self.timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err("error".into()),
+            Err(_) => Err("timeout".into()),
+        }
+    }
+
+    /// Runs a cache operation within the command timeout; a fault is logged, counted and
+    /// returned as `None` so the caller fails open.
+    pub(crate) async fn bounded<T>(
+        &self,
+        what: &'static str,
+        operation: impl Future<Output = Result<T, fred::error::Error>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.timeout, operation).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                self.stats.fault();
+                tracing::warn!(operation = what, %error, "redis command failed; continuing without the cache");
+                None
+            }
+            Err(_) => {
+                self.stats.fault();
+                tracing::warn!(
+                    operation = what,
+                    "redis command timed out; continuing without the cache"
+                );
+                None
+            }
+        }
+    }
+}
+
+fn mask(url: &str) -> String {
+    match url.split_once('@') {
+        Some((credentials, host)) => format!(
+            "{}***@{host}",
+            credentials
+                .split("://")
+                .next()
+                .map_or(String::new(), |s| format!("{s}://"))
+        ),
+        None => url.to_owned(),
+    }
+}

@@ -1,0 +1,115 @@
+//! Lua scripts: each runs atomically on the server in one round trip. Numbers that may exceed
+//! Lua's integer formatting (microsecond times) are formatted with `%.0f`.
+
+use std::sync::LazyLock;
+
+use fred::types::scripts::Script;
+
+/// A history page. KEYS: zset, meta hash, info, gen. ARGV: offset, limit, random gen.
+/// Returns {1, json...} on a hit, {0, generation} on a miss.
+const HISTORY_PAGE: &str = r"
+local info = redis.call('GET', KEYS[3])
+local start = tonumber(ARGV[1])
+local stop = start + tonumber(ARGV[2]) - 1
+if info then
+  local n = redis.call('ZCARD', KEYS[1])
+  if info == 'complete' or stop < n then
+    local ids = redis.call('ZREVRANGE', KEYS[1], start, stop)
+    local result = {1}
+    if #ids > 0 then
+      local rows = redis.call('HMGET', KEYS[2], unpack(ids))
+      for i = 1, #rows do
+        if not rows[i] then return {0, redis.call('GET', KEYS[4]) or ARGV[3]} end
+        result[#result + 1] = rows[i]
+      end
+    end
+    return result
+  end
+end
+local gen = redis.call('GET', KEYS[4])
+if not gen then
+  gen = ARGV[3]
+  redis.call('SET', KEYS[4], gen, 'EX', 86400)
+end
+return {0, gen}
+";
+
+/// Replaces the cached history if the generation still matches.
+/// KEYS: zset, meta, info, gen. ARGV: token, ttl, complete|partial, then (score, id, json)*.
+const FILL_HISTORY: &str = r"
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+for i = 4, #ARGV, 3 do
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+";
+
+/// Inserts or moves one entry in a cached history (O(log N)); trims to the maximum size,
+/// marking the cache partial when it drops entries. KEYS: zset, meta, info.
+/// ARGV: score, id, json, max.
+const UPSERT_HISTORY: &str = r"
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if excess > 0 then
+  local dropped = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+  redis.call('HDEL', KEYS[2], unpack(dropped))
+  redis.call('SET', KEYS[3], 'partial', 'KEEPTTL')
+end
+return 1
+";
+
+/// A detail page and the generation. KEYS: detail, gen. ARGV: random gen.
+/// Returns {detail json or false, generation}.
+const DETAIL: &str = r"
+local gen = redis.call('GET', KEYS[2])
+if not gen then
+  gen = ARGV[1]
+  redis.call('SET', KEYS[2], gen, 'EX', 86400)
+end
+return {redis.call('GET', KEYS[1]), gen}
+";
+
+/// Stores a value if the generation still matches. KEYS: key, gen. ARGV: token, value, ttl.
+const STORE_IF_CURRENT: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+";
+
+/// GCRA (see `crate::gcra`), on the server's clock. KEYS: tat. ARGV: limit, window µs.
+/// Returns {allowed, remaining, retry after µs}.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local interval = math.floor(window / limit)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local used = new_tat - now
+if used > window then
+  return {0, 0, string.format('%.0f', used - window)}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(used / 1000) + 1)
+return {1, math.floor((window - used) / interval), 0}
+";
+
+pub(crate) static HISTORY_PAGE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(HISTORY_PAGE));
+pub(crate) static FILL_HISTORY_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(FILL_HISTORY));
+pub(crate) static UPSERT_HISTORY_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(UPSERT_HISTORY));
+pub(crate) static DETAIL_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::from_lua(DETAIL));
+pub(crate) static STORE_IF_CURRENT_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(STORE_IF_CURRENT));
+pub(crate) static GCRA_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::from_lua(GCRA));
