@@ -3,10 +3,12 @@
 //! ```text
 //! cargo xtask migrate up [N] | down [N] | status | fresh
 //! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
+//! cargo xtask bench
 //! ```
 //!
 //! Both act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
 
+mod bench;
 mod migrate;
 mod rng;
 mod seed;
@@ -19,8 +21,9 @@ const USAGE: &str = "\
 usage:
   cargo xtask migrate up [N] | down [N] | status | fresh
   cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
+  cargo xtask bench
 
-Both act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
+They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +41,7 @@ async fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "migrate" => migrate::run(&config, rest).await,
         "seed" => seed::run(&config, &seed::Options::parse(rest)?).await,
+        "bench" => bench::run_all().await,
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,6 +1,7 @@
 //! Lia's server as a library, so the black-box tests can start it on a random port: settings,
 //! telemetry and the composition root. `main.rs` only reads the environment and runs it.
 
+mod metrics;
 mod probes;
 pub mod settings;
 pub mod startup;

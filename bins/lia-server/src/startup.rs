@@ -20,6 +20,7 @@ use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
 use lia_store::{SqlConversationRepository, SqlUserRepository};
 
+use crate::metrics::{LlmCounters, ServerMetrics};
 use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes, RedisProbe};
 use crate::settings::{Environment, Settings};
 
@@ -64,7 +65,12 @@ impl Application {
             cache_probe,
         ];
 
-        let registry = Arc::new(ProviderRegistry::from_config(&settings.llm, None)?);
+        let llm_counters = Arc::new(LlmCounters::default());
+        let observer: Arc<dyn lia_llm::AttemptObserver> = llm_counters.clone();
+        let registry = Arc::new(ProviderRegistry::from_config(
+            &settings.llm,
+            Some(observer),
+        )?);
         let sentiment = Arc::new(SentimentService::new(
             &settings.sentiment,
             Some(Arc::clone(&registry)),
@@ -112,6 +118,14 @@ impl Application {
             answers,
             settings: settings.http.clone(),
             started,
+            metrics: Arc::new(lia_api::HttpMetrics::default()),
+            metrics_source: Some(Arc::new(ServerMetrics {
+                cache: stats,
+                llm: llm_counters,
+                chat: chat.clone(),
+                sentiment: Arc::clone(&sentiment),
+                database: connection.clone(),
+            })),
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

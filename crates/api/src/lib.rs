@@ -3,12 +3,16 @@
 mod error;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod state;
+mod telemetry;
 mod wire;
 
 pub use error::ApiError;
 pub use health::Probe;
+pub use metrics::{HttpMetrics, MetricsSource};
 pub use middleware::app;
 pub use state::{ApiSettings, ApiState, CookieSettings, StaticAnswers};

@@ -31,6 +31,7 @@ fn cors(settings: &ApiSettings) -> Cors {
             header::HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .allowed_header(header::HeaderName::from_static("x-request-id"))
         .supports_credentials()
         .max_age(600);
     for origin in settings
@@ -85,4 +86,5 @@ pub fn app(
         .wrap(security_headers(&settings))
         .wrap(cors(&settings))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
 }

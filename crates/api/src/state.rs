@@ -54,6 +54,8 @@ pub struct ApiSettings {
     pub debug: bool,
     /// `development`, `staging` or `production`, as shown by `GET /`.
     pub environment: String,
+    /// Bearer token for `/metrics`; unset means `/metrics` answers loopback clients only.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -69,6 +71,7 @@ impl Default for ApiSettings {
             ],
             debug: false,
             environment: "development".into(),
+            metrics_token: None,
         }
     }
 }
@@ -114,6 +117,10 @@ pub struct ApiState {
     pub settings: ApiSettings,
     /// When the process started, for `/health/info`.
     pub started: std::time::Instant,
+    /// Request counts and latencies, recorded by the telemetry middleware.
+    pub metrics: Arc<crate::metrics::HttpMetrics>,
+    /// The rest of the server's metrics (cache, LLM, chat, database).
+    pub metrics_source: Option<Arc<dyn crate::metrics::MetricsSource>>,
 }
 
 impl std::fmt::Debug for ApiState {

@@ -73,29 +73,52 @@ pub struct Recorded {
 pub struct Upstream {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
+    /// Requests answered so far.
+    pub served: Arc<std::sync::atomic::AtomicUsize>,
     recorded: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl Upstream {
-    /// Listens on a free loopback port and answers with `script`, in order.
+    /// Listens on a free loopback port and answers with `script`, in order; the last reply
+    /// repeats.
     pub async fn start(script: Vec<Reply>) -> Self {
+        Self::serve(script, false).await
+    }
+
+    /// Like [`Upstream::start`], but the script repeats from the start when it runs out,
+    /// e.g. to inject a failure into every third request of a load test.
+    pub async fn start_cycling(script: Vec<Reply>) -> Self {
+        Self::serve(script, true).await
+    }
+
+    async fn serve(script: Vec<Reply>, cycle: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&recorded);
+        let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&served);
         tokio::spawn(async move {
-            let mut served = 0;
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let reply = script.get(served).or(script.last()).cloned().unwrap();
-                served += 1;
+                let index = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let reply = if cycle {
+                    script.get(index % script.len().max(1))
+                } else {
+                    script.get(index).or(script.last())
+                };
+                let reply = reply.cloned().unwrap();
                 let log = Arc::clone(&log);
                 tokio::spawn(async move { serve(socket, reply, log).await });
             }
         });
-        Self { base_url, recorded }
+        Self {
+            base_url,
+            served,
+            recorded,
+        }
     }
 
     /// Every request received so far.

@@ -120,6 +120,23 @@ fn mask_password(url: &str) -> String {
     }
 }
 
+/// The pool's open and idle connections, for the database pool metric.
+#[must_use]
+pub fn pool_usage(connection: &DatabaseConnection) -> (u32, usize) {
+    // The pool getters panic on the other backend, so ask which backend this is first.
+    match connection.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = connection.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = connection.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

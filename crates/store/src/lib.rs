@@ -12,7 +12,7 @@ pub mod bulk;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connect::{StoreConfig, connect, migrate};
+pub use connect::{StoreConfig, connect, migrate, pool_usage};
 pub use conversations::SqlConversationRepository;
 pub use error::StoreError;
 pub use sea_orm::DatabaseConnection;

@@ -17,3 +17,5 @@ mod conversations;
 mod edge;
 #[cfg(test)]
 mod helpers;
+#[cfg(test)]
+mod observability;

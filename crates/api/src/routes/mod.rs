@@ -5,6 +5,7 @@ mod catalogue;
 mod chat;
 mod conversations;
 mod health;
+mod observability;
 
 use actix_web::{HttpResponse, web};
 
@@ -46,7 +47,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/health/db").route(web::get().to(health::database)))
         .service(resource("/health/cache").route(web::get().to(health::cache)))
         .service(resource("/health/info").route(web::get().to(health::info)))
-        .service(resource("/health/info/summary").route(web::get().to(health::info)));
+        .service(resource("/health/info/summary").route(web::get().to(health::info)))
+        .service(resource("/metrics").route(web::get().to(observability::metrics)))
+        .service(resource("/openapi.json").route(web::get().to(observability::openapi_document)));
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

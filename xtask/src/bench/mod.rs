@@ -1,0 +1,225 @@
+//! `cargo xtask bench`: builds the release server, seeds a database, starts the server with
+//! embedded defaults (or `DATABASE_URL`/`REDIS_URL` when given) and a fake OpenAI upstream
+//! that fails every third request, then drives scenarios from this process over loopback.
+//! Prints one table and writes the same as JSON to `target/bench/latest.json`. Every
+//! scenario is bounded in requests and time.
+
+mod load;
+mod process;
+mod seed;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lia_llm::testing::{Reply, Upstream, openai_stream};
+use serde_json::{Value, json};
+
+use load::{Scenario, run};
+
+/// Clients in the HTTP scenarios.
+const CONCURRENCY: usize = 32;
+/// Time bound of a read scenario.
+const READ_SECONDS: u64 = 5;
+
+pub(crate) async fn run_all() -> Result<()> {
+    let root = std::env::current_dir()?;
+    process::build_release()?;
+    let bench_dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&bench_dir)?;
+    let database = seed::prepare(&bench_dir).await?;
+
+    let unavailable = Reply::status(
+        503,
+        r#"{"error":{"message":"overloaded","type":"server_error","code":null}}"#,
+    );
+    let upstream = Upstream::start_cycling(vec![
+        openai_stream(&["Hello ", "from ", "upstream"]),
+        openai_stream(&["Again"]),
+        unavailable,
+    ])
+    .await;
+    let server = process::Server::start(&root, &database, &upstream.base_url).await?;
+    println!(
+        "server up in {:.0} ms, idle RSS {:.1} MiB",
+        server.startup.as_secs_f64() * 1e3,
+        server.rss_mib()
+    );
+    let idle_rss = server.rss_mib();
+
+    let client = lia_llm::providers::http::client(Duration::from_secs(5))?;
+    let base = server.base_url.clone();
+    let tokens = load::login_all(&client, &base, seed::USERS).await?;
+    let deep = database.deep_conversation;
+
+    let login = run(
+        &client,
+        Scenario::login(&base),
+        8,
+        200,
+        Duration::from_secs(30),
+    )
+    .await;
+    let read = |path: String| Scenario::get(&base, path);
+    let history = run(
+        &client,
+        read("/api/v1/chat/history".into()).with_tokens(&tokens),
+        CONCURRENCY,
+        usize::MAX,
+        Duration::from_secs(READ_SECONDS),
+    )
+    .await;
+    let detail = run(
+        &client,
+        read(format!("/api/v1/chat/conversation/{deep}?limit=50")).with_tokens(&tokens[..1]),
+        CONCURRENCY,
+        usize::MAX,
+        Duration::from_secs(READ_SECONDS),
+    )
+    .await;
+    let deep_page = run(
+        &client,
+        read(format!(
+            "/api/v1/chat/conversation/{deep}?limit=50&offset=9000"
+        ))
+        .with_tokens(&tokens[..1]),
+        CONCURRENCY,
+        usize::MAX,
+        Duration::from_secs(READ_SECONDS),
+    )
+    .await;
+    let chat_offline = run(
+        &client,
+        Scenario::chat(&base, "gemini").with_tokens(&tokens),
+        CONCURRENCY,
+        1_000,
+        Duration::from_secs(60),
+    )
+    .await;
+    let chat_upstream = run(
+        &client,
+        Scenario::chat(&base, "openai").with_tokens(&tokens),
+        16,
+        300,
+        Duration::from_secs(60),
+    )
+    .await;
+    let before_burst = server.rss_mib();
+    let burst = run(
+        &client,
+        Scenario::chat(&base, "gemini").with_tokens(&tokens),
+        1_000,
+        1_000,
+        Duration::from_secs(120),
+    )
+    .await;
+    let peak_rss = server.peak_rss_mib();
+
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let cache_hit_rate = ratio(
+        sum(&metrics, "lia_cache_hits_total"),
+        sum(&metrics, "lia_cache_hits_total") + sum(&metrics, "lia_cache_misses_total"),
+    );
+    let llm_ok = sum_where(&metrics, "lia_llm_attempts_total", "outcome=\"ok\"");
+    let llm_attempts = sum(&metrics, "lia_llm_attempts_total");
+    let turns = sum(&metrics, "lia_chat_turns_total");
+    let turn_failures = sum(&metrics, "lia_chat_turn_failures_total");
+    let llm_success = ratio(turns - turn_failures, turns);
+    let retries = sum(&metrics, "lia_llm_retries_total");
+    drop(server);
+
+    let scenarios = [
+        ("login", &login),
+        ("history", &history),
+        ("detail first page (10k msgs)", &detail),
+        ("detail offset 9000 (10k msgs)", &deep_page),
+        ("chat, offline provider", &chat_offline),
+        ("chat, upstream 1/3 failing", &chat_upstream),
+        ("chat, 1000 concurrent", &burst),
+    ];
+    println!(
+        "\n{:<32} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
+        "scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "TTFC p95"
+    );
+    for (name, outcome) in &scenarios {
+        println!(
+            "{name:<32} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}% {:>10}",
+            outcome.requests,
+            outcome.per_second(),
+            outcome.percentile(0.50),
+            outcome.percentile(0.95),
+            outcome.percentile(0.99),
+            outcome.error_rate() * 100.0,
+            outcome
+                .first_chunk_percentile(0.95)
+                .map_or("-".to_owned(), |ms| format!("{ms:.2}")),
+        );
+    }
+    let memory_per_turn_kib = (peak_rss - before_burst).max(0.0) * 1024.0 / 1000.0;
+    let errors: f64 = scenarios.iter().map(|(_, o)| o.errors as f64).sum::<f64>()
+        / scenarios
+            .iter()
+            .map(|(_, o)| o.requests as f64)
+            .sum::<f64>()
+            .max(1.0);
+    println!(
+        "\nerror rate {:.3}%, cache hit rate {:.1}%, LLM success rate {:.2}% ({retries} retries, {llm_ok}/{llm_attempts} attempts ok), idle RSS {idle_rss:.1} MiB, peak RSS {peak_rss:.1} MiB, ~{memory_per_turn_kib:.1} KiB per concurrent turn",
+        errors * 100.0,
+        cache_hit_rate * 100.0,
+        llm_success * 100.0
+    );
+
+    let report = json!({
+        "machine": machine(),
+        "database": database.kind,
+        "scenarios": scenarios.iter().map(|(name, o)| (name.to_string(), o.summary())).collect::<serde_json::Map<String, Value>>(),
+        "error_rate": errors,
+        "cache_hit_rate": cache_hit_rate,
+        "llm_success_rate": llm_success,
+        "llm_retries": retries,
+        "idle_rss_mib": idle_rss,
+        "peak_rss_mib": peak_rss,
+        "memory_per_concurrent_turn_kib": memory_per_turn_kib,
+    });
+    let path = bench_dir.join("latest.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("written to {}", path.display());
+    Ok(())
+}
+
+fn ratio(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
+}
+
+fn sum(metrics: &str, name: &str) -> f64 {
+    sum_where(metrics, name, "")
+}
+
+fn sum_where(metrics: &str, name: &str, label: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#') && line.contains(label))
+        .filter(|line| line[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    format!(
+        "{} cores, {cpu}",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    )
+}

@@ -1,0 +1,106 @@
+//! The server under test: built in release mode, started as a child process on a free
+//! loopback port, measured through `/proc`, stopped when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::seed::Database;
+
+pub(crate) fn build_release() -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "-p", "lia-server"])
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p lia-server failed");
+    }
+    Ok(())
+}
+
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) base_url: String,
+    pub(crate) startup: Duration,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Server {
+    pub(crate) async fn start(root: &Path, database: &Database, upstream: &str) -> Result<Self> {
+        let port = free_port()?;
+        let mut command = Command::new(root.join("target/release/lia-server"));
+        command
+            .env("PORT", port.to_string())
+            .env("JWT_SECRET", "bench-secret-bench-secret-bench-secret")
+            .env("OPENAI_API_KEY", "bench")
+            .env("OPENAI_BASE_URL", format!("{upstream}/v1"))
+            .env("LIA__RATE_LIMITS__ENABLED", "false")
+            .env("LIA__LLM__LOCAL__PACE_MS", "0")
+            .env("LIA__LLM__RETRY__BASE_DELAY_MS", "20")
+            .env("LIA__CHAT__MAX_ACTIVE_TURNS_PER_USER", "1000")
+            .env("LIA__DATABASE__MAX_CONNECTIONS", "16")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        match &database.url {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env("LIA__DATABASE__SQLITE_PATH", &database.sqlite_path),
+        };
+        if let Ok(redis) = std::env::var("REDIS_URL") {
+            command.env("REDIS_URL", redis);
+        }
+        let started = Instant::now();
+        let child = command.spawn().context("starting lia-server")?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let client = lia_llm::providers::http::client(Duration::from_secs(1))?;
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(response) = client.get(format!("{base_url}/health/live")).send().await
+                && response.status().is_success()
+            {
+                return Ok(Self {
+                    child,
+                    base_url,
+                    startup: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        bail!("lia-server did not answer within 30 s")
+    }
+
+    fn status_field(&self, field: &str) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .map_or(0.0, |kib| kib / 1024.0)
+    }
+
+    /// Resident memory now, in MiB.
+    pub(crate) fn rss_mib(&self) -> f64 {
+        self.status_field("VmRSS:")
+    }
+
+    /// The highest resident memory so far, in MiB.
+    pub(crate) fn peak_rss_mib(&self) -> f64 {
+        self.status_field("VmHWM:")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
