@@ -153,7 +153,18 @@ impl Default for ChatSettings {
 #[error("invalid configuration: {0}")]
 pub struct SettingsError(pub String);
 
+/// The reference service's names are read too, so an operator can switch backends without
+/// renaming the environment (its secret keeps its users' tokens valid).
 const CONVENTIONAL: &[(&str, &str)] = &[
+    ("ENVIRONMENT", "app.env"),
+    ("DEBUG", "app.debug"),
+    ("JWT_SECRET_KEY", "auth.jwt_secret"),
+    ("JWT_ALGORITHM", "auth.jwt_algorithm"),
+    ("JWT_ACCESS_TOKEN_EXPIRE_DAYS", "auth.token_days"),
+    ("COOKIE_NAME", "http.cookie.name"),
+    ("COOKIE_SECURE", "http.cookie.secure"),
+    ("COOKIE_SAMESITE", "http.cookie.same_site"),
+    ("COOKIE_DOMAIN", "http.cookie.domain"),
     ("DATABASE_URL", "database.database_url"),
     ("REDIS_URL", "cache.redis_url"),
     ("JWT_SECRET", "auth.jwt_secret"),
@@ -164,6 +175,9 @@ const CONVENTIONAL: &[(&str, &str)] = &[
     ("HOST", "server.host"),
     ("PORT", "server.port"),
 ];
+
+/// The reference's documented placeholder secret, refused at start-up.
+const REFERENCE_PLACEHOLDER: &str = "CHANGE-THIS-IN-PRODUCTION-USE-SECRETS-TOKEN";
 
 impl Settings {
     /// Loads the layers from `env` (the process environment in production, a map in tests).
@@ -194,7 +208,15 @@ impl Settings {
                     .source(Some(lia_env)),
             );
         for (name, key) in CONVENTIONAL {
-            let value = env.get(*name).filter(|v| !v.trim().is_empty()).cloned();
+            let value = env
+                .get(*name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| match *name {
+                    "ENVIRONMENT" | "DEBUG" | "COOKIE_SECURE" | "COOKIE_SAMESITE" => {
+                        v.trim().to_lowercase()
+                    }
+                    _ => v.clone(),
+                });
             builder = builder.set_override_option(*key, value).map_err(error)?;
         }
         if let Some(origins) = env.get("CORS_ORIGINS").filter(|v| !v.trim().is_empty()) {
@@ -228,6 +250,12 @@ impl Settings {
         {
             return Err(SettingsError(
                 "auth.jwt_secret (JWT_SECRET) must be set to at least 32 characters in production"
+                    .into(),
+            ));
+        }
+        if self.auth.jwt_secret.as_deref() == Some(REFERENCE_PLACEHOLDER) {
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) is the published placeholder; set a real secret"
                     .into(),
             ));
         }
@@ -268,6 +296,9 @@ impl Settings {
         mask(&mut copy.llm.openai.api_key);
         mask(&mut copy.llm.gemini.api_key);
         mask(&mut copy.sentiment.google_api_key);
+        if let Some(token) = copy.http.metrics_token.as_mut() {
+            mask(token);
+        }
         copy.database.database_url = copy.database.database_url.as_deref().map(mask_url);
         copy.cache.redis_url = copy.cache.redis_url.as_deref().map(mask_url);
         serde_json::to_value(&copy).unwrap_or_default()
@@ -335,6 +366,26 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_services_variable_names_are_read() {
+        let secret = "s".repeat(40);
+        let settings = Settings::load(&env(&[
+            ("JWT_SECRET_KEY", &secret),
+            ("ENVIRONMENT", "Production"),
+            ("DEBUG", "False"),
+            ("COOKIE_SECURE", "false"),
+            ("JWT_ACCESS_TOKEN_EXPIRE_DAYS", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.auth.jwt_secret.as_deref(), Some(secret.as_str()));
+        assert_eq!(
+            (settings.app.env, settings.app.debug),
+            (Environment::Production, false)
+        );
+        assert!(!settings.http.cookie.secure);
+        assert_eq!(settings.auth.token_days, 3);
+    }
+
+    #[test]
     fn invalid_values_name_their_key() {
         let error = Settings::load(&env(&[("LIA__SERVER__PORT", "not-a-port")])).unwrap_err();
         assert!(error.to_string().contains("server.port"), "{error}");
@@ -342,6 +393,8 @@ mod tests {
         assert!(error.to_string().contains("jwt_secret"), "{error}");
         let error = Settings::load(&env(&[("CORS_ORIGINS", "*")])).unwrap_err();
         assert!(error.to_string().contains("cors_origins"), "{error}");
+        let error = Settings::load(&env(&[("JWT_SECRET", REFERENCE_PLACEHOLDER)])).unwrap_err();
+        assert!(error.to_string().contains("placeholder"), "{error}");
         let secret = "x".repeat(40);
         assert!(
             Settings::load(&env(&[

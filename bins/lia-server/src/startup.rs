@@ -138,6 +138,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || lia_api::app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_secs)
+            // Signals are handled in `run_until_stopped`, which stops HTTP and winds down chat
+            // turns together.
+            .disable_signals()
             .listen(listener)?;
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
@@ -169,15 +172,23 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
-        let served = (&mut self.server).await;
-        // HTTP has stopped (in-flight streams were given the grace period); now let the
-        // remaining turns finish, or store what they have as `interrupted`.
-        if !self.chat.shutdown(self.grace).await {
-            tracing::warn!(
-                active = self.chat.active_turns(),
-                "shutdown deadline passed with turns still running"
-            );
-        }
+        let handle = self.server.handle();
+        let served = tokio::select! {
+            served = &mut self.server => served,
+            () = shutdown_signal() => {
+                tracing::info!(active_turns = self.chat.active_turns(), "shutting down");
+                // HTTP stops accepting and waits for in-flight responses while the turns
+                // finish (or, past half the grace period, store what they have as
+                // `interrupted`), which is also what ends the streams being followed.
+                let (_, finished) = tokio::join!(handle.stop(true), self.chat.shutdown(self.grace));
+                if !finished {
+                    tracing::warn!(active = self.chat.active_turns(), "shutdown deadline passed with turns still running");
+                }
+                (&mut self.server).await
+            }
+        };
+        // Tasks left after the server ended on its own (or after the grace period).
+        self.chat.shutdown(self.grace).await;
         if let Some(runtime) = self.turns_runtime.take() {
             runtime.shutdown_background();
         }
@@ -188,6 +199,30 @@ impl Application {
     #[must_use]
     pub fn chat(&self) -> &ChatService {
         &self.chat
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 

@@ -83,6 +83,21 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
+    /// The decision when limits are disabled: always admitted.
+    #[must_use]
+    pub fn unlimited(
+        &self,
+        scope: lia_domain::ports::RateLimitScope,
+    ) -> lia_domain::ports::RateLimitDecision {
+        let limit = self.limit(scope);
+        lia_domain::ports::RateLimitDecision {
+            allowed: true,
+            limit,
+            remaining: limit,
+            retry_after: std::time::Duration::ZERO,
+        }
+    }
+
     /// The limit of `scope`.
     #[must_use]
     pub fn limit(&self, scope: lia_domain::ports::RateLimitScope) -> u32 {

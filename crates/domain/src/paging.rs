@@ -23,6 +23,7 @@ impl HistoryPage {
     /// A [`ValidationError`] on `limit`.
     pub fn new(offset: u64, limit: u64) -> Result<Self, ValidationError> {
         check_limit(limit, Self::MAX_LIMIT)?;
+        check_offset(offset)?;
         Ok(Self { offset, limit })
     }
 
@@ -82,6 +83,9 @@ impl MessageWindow {
     /// A [`ValidationError`] on `limit`.
     pub fn new(anchor: MessageAnchor, limit: u64) -> Result<Self, ValidationError> {
         check_limit(limit, Self::MAX_LIMIT)?;
+        if let MessageAnchor::FromNewest { offset } = anchor {
+            check_offset(offset)?;
+        }
         Ok(Self { anchor, limit })
     }
 
@@ -124,6 +128,17 @@ impl Default for MessageWindow {
     }
 }
 
+/// Largest offset accepted: databases take offsets as signed 64-bit integers.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
+fn check_offset(offset: u64) -> Result<(), ValidationError> {
+    if offset <= MAX_OFFSET {
+        Ok(())
+    } else {
+        Err(ValidationError::new("offset", "is too large"))
+    }
+}
+
 fn check_limit(limit: u64, max: u64) -> Result<(), ValidationError> {
     if (1..=max).contains(&limit) {
         Ok(())
@@ -146,5 +161,15 @@ mod tests {
         assert_eq!(HistoryPage::new(5, 100).unwrap().offset(), 5);
         assert!(MessageWindow::latest(200).is_ok());
         assert_eq!(MessageWindow::latest(201).unwrap_err().field, "limit");
+        assert_eq!(HistoryPage::new(u64::MAX, 20).unwrap_err().field, "offset");
+        assert!(
+            MessageWindow::new(
+                MessageAnchor::FromNewest {
+                    offset: MAX_OFFSET + 1
+                },
+                5
+            )
+            .is_err()
+        );
     }
 }

@@ -251,6 +251,8 @@ async fn bad_ids_and_paging_parameters_are_422() {
         "/api/v1/chat/history?limit=0".to_owned(),
         "/api/v1/chat/history?limit=101".to_owned(),
         "/api/v1/chat/history?offset=-1".to_owned(),
+        "/api/v1/chat/history?offset=9223372036854775808".to_owned(),
+        format!("/api/v1/chat/conversation/{id}?offset=18446744073709551615"),
         format!("/api/v1/chat/conversation/{id}?limit=201"),
         format!("/api/v1/chat/conversation/{id}?offset=1&before=3"),
     ] {

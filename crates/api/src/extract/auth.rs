@@ -1,7 +1,7 @@
 //! The authenticated user: the `access_token` cookie first (even when a valid bearer header is
 //! also sent, as the reference did), then `Authorization: Bearer`. [`AuthUser`] also counts
-//! the request against the user's general rate limit; [`StreamUser`] leaves that to the chat
-//! route, which has its own limit.
+//! the request against the user's general rate limit; the chat route calls [`authenticate`]
+//! itself, after reading its body, and counts against its own limit.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -16,10 +16,6 @@ use crate::state::ApiState;
 /// A user authenticated by token, counted against the general limit.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub User);
-
-/// A user authenticated by token, not counted against any limit yet.
-#[derive(Debug, Clone)]
-pub struct StreamUser(pub User);
 
 /// The token the request carries, cookie first.
 fn token(request: &HttpRequest, cookie_name: &str) -> Option<String> {
@@ -73,15 +69,5 @@ impl FromRequest for AuthUser {
                 .await
                 .map(Self)
         })
-    }
-}
-
-impl FromRequest for StreamUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move { authenticate(request, None).await.map(Self) })
     }
 }

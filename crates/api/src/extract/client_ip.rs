@@ -1,5 +1,6 @@
 //! The client's IP, for per-IP limits: the socket peer, or (only when the deployment says a
-//! trusted proxy sets it) the first `X-Forwarded-For` / `Forwarded` address.
+//! trusted proxy sets it) the last `X-Forwarded-For` address, the one that proxy appended.
+//! Earlier entries come from the client and could be anything.
 
 use std::future::{Ready, ready};
 

@@ -5,6 +5,6 @@ mod auth;
 mod client_ip;
 mod json;
 
-pub use auth::{AuthUser, StreamUser, authenticate};
+pub use auth::{AuthUser, authenticate};
 pub use client_ip::ClientIp;
 pub use json::JsonBody;

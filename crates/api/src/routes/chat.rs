@@ -17,7 +17,7 @@ use lia_domain::{ConversationId, MessageText};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{JsonBody, StreamUser, authenticate};
+use crate::extract::{AuthUser, JsonBody, authenticate};
 use crate::state::ApiState;
 
 /// A comment line sent while the provider is silent, so idle-timeout proxies keep the
@@ -132,10 +132,7 @@ pub(super) async fn stream(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = authenticate(request, None).await?;
-    let chat = state
-        .chat
-        .as_ref()
-        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    let chat = chat_service(&state)?;
     let parsed: StreamRequest = body.parse()?;
     if parsed
         .messages
@@ -154,7 +151,7 @@ pub(super) async fn stream(
     if !chat.llm().serves(&provider) {
         return Err(ApiError::invalid(
             "provider",
-            format!("{provider:?} is not available"),
+            "is not an available provider",
         ));
     }
     let model = parsed
@@ -217,13 +214,10 @@ pub(super) async fn stream(
 pub(super) async fn resume(
     request: HttpRequest,
     path: web::Path<String>,
-    user: StreamUser,
+    user: AuthUser,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let chat = state
-        .chat
-        .as_ref()
-        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    let chat = chat_service(&state)?;
     let from_header = request
         .headers()
         .get("last-event-id")
@@ -249,22 +243,27 @@ pub(super) async fn resume(
 
 pub(super) async fn stop(
     path: web::Path<String>,
-    user: StreamUser,
+    user: AuthUser,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let chat = state
-        .chat
-        .as_ref()
-        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))?;
+    let chat = chat_service(&state)?;
     chat.stop(user.0.id, &path).map_err(chat_error)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "message": "Stopping"})))
+}
+
+/// The chat service; an app built without one answers 500, which tests without chat never hit.
+fn chat_service(state: &ApiState) -> Result<&lia_chat::ChatService, ApiError> {
+    state
+        .chat
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("chat is not configured".into()))
 }
 
 fn chat_error(error: ChatError) -> ApiError {
     match error {
         ChatError::TooManyActiveTurns => ApiError::TooManyActiveTurns,
-        ChatError::UnknownProvider(provider) => {
-            ApiError::invalid("provider", format!("{provider:?} is not available"))
+        ChatError::UnknownProvider(_) => {
+            ApiError::invalid("provider", "is not an available provider")
         }
         ChatError::NotFound => ApiError::NotFound("Conversation not found"),
         ChatError::Repository(inner) => ApiError::from(inner),
@@ -299,8 +298,10 @@ fn frames(events: EventStream) -> impl Stream<Item = Result<Bytes, actix_web::Er
                 Some((Ok(Bytes::from(frame(&event))), (!last).then_some(events)))
             }
             Ok(Some(Err(error))) => {
+                // Once the headers are out, failures are in-band: end with an `error` event.
                 tracing::warn!(%error, "stream buffer failed while following");
-                None
+                let frame = "event: error\ndata: {\"message\":\"The stream was interrupted. Reload the conversation.\",\"kind\":\"unavailable\"}\n\n";
+                Some((Ok(Bytes::from_static(frame.as_bytes())), None))
             }
             Ok(None) => None,
         }

@@ -47,12 +47,7 @@ impl RateLimiter for MemoryRateLimiter {
     ) -> Result<RateLimitDecision, RateLimitError> {
         let limit = self.config.limit(scope);
         if !self.config.enabled {
-            return Ok(RateLimitDecision {
-                allowed: true,
-                limit,
-                remaining: limit,
-                retry_after: Duration::ZERO,
-            });
+            return Ok(self.config.unlimited(scope));
         }
         let now = self.now_us();
         let mut tats = self

@@ -34,12 +34,7 @@ impl RateLimiter for RedisRateLimiter {
     ) -> Result<RateLimitDecision, RateLimitError> {
         let limit = self.config.limit(scope).max(1);
         if !self.config.enabled {
-            return Ok(RateLimitDecision {
-                allowed: true,
-                limit,
-                remaining: limit,
-                retry_after: Duration::ZERO,
-            });
+            return Ok(self.config.unlimited(scope));
         }
         let window_us = self.config.window_secs.saturating_mul(1_000_000).max(1);
         let call = GCRA_SCRIPT.evalsha_with_reload::<(i64, i64, String), _, _>(

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lia_domain::ports::{ConversationCache, EventStream, NewTurn, StreamBuffer};
 use lia_domain::{
-    ContextMessage, ConversationId, ConversationRepository, MessageId, MessageText, Role, UserId,
+    ContextMessage, ConversationId, ConversationRepository, ConversationSummary, MessageId,
+    MessageText, Role, UserId,
 };
 use lia_llm::{
     ChatMessage, ChatRequest, ChatRole, GenerationSettings, ProviderRegistry, ResponseFormat,
@@ -192,7 +193,33 @@ impl ChatService {
             .cache
             .append_context(conversation_id, std::slice::from_ref(&user_message))
             .await;
-        let context = self.context(request.user_id, conversation_id).await?;
+        // The history gains (or moves) this conversation now, not only when the turn ends, so
+        // a sidebar refresh during generation shows it; the generation bump comes first.
+        inner
+            .cache
+            .invalidate_conversation(request.user_id, conversation_id)
+            .await;
+        inner
+            .cache
+            .upsert_history(
+                request.user_id,
+                &ConversationSummary {
+                    id: conversation_id,
+                    title: turn.conversation.title.clone(),
+                    created_at: turn.conversation.created_at,
+                    updated_at: turn.conversation.updated_at,
+                    message_count: turn.previous_messages + 1,
+                },
+            )
+            .await;
+        let context = match self.context(request.user_id, conversation_id).await {
+            Ok(context) => context,
+            Err(error) => {
+                // The user message is stored: answer it without history rather than fail.
+                tracing::warn!(%error, "context unavailable; answering without it");
+                vec![user_message.clone()]
+            }
+        };
 
         let started = StartedTurn {
             stream_id: stream_id.clone(),
@@ -248,9 +275,22 @@ impl ChatService {
         Ok(started)
     }
 
-    /// The last context messages including the new user message: from the cache, else from
-    /// the database (then cached).
+    /// The last context messages including the new user message, without empty ones (a turn
+    /// stopped before its first token leaves no context, and some providers refuse empty parts).
     async fn context(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+    ) -> Result<Vec<ContextMessage>, ChatError> {
+        let messages = self.load_context(user_id, id).await?;
+        Ok(messages
+            .into_iter()
+            .filter(|m| !m.content.trim().is_empty())
+            .collect())
+    }
+
+    /// From the cache, else from the database (then cached).
+    async fn load_context(
         &self,
         user_id: UserId,
         id: ConversationId,

@@ -3,7 +3,11 @@
 //! transaction storing reply and sentiment, then the caches, then `sentiment` and `done`.
 //! A stop or a shutdown ends the stream early and stores what was generated.
 
-use futures::StreamExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
 use lia_domain::ports::FinishedTurn;
 use lia_domain::{
     ContextMessage, ConversationId, ConversationSummary, CumulativeSentiment, FinishReason,
@@ -48,13 +52,12 @@ struct Reply {
 struct Emitter<'a> {
     service: &'a ChatService,
     stream_id: &'a str,
-    next_id: u64,
+    next_id: &'a AtomicU64,
 }
 
 impl Emitter<'_> {
     async fn emit(&mut self, event: TurnEvent) {
-        let buffered = event.buffered(self.next_id);
-        self.next_id += 1;
+        let buffered = event.buffered(self.next_id.fetch_add(1, Ordering::SeqCst));
         if let Err(error) = self
             .service
             .inner
@@ -68,12 +71,44 @@ impl Emitter<'_> {
 }
 
 impl Generation {
+    /// Runs the turn. Whatever happens inside, even a panic, the stream ends with a last event
+    /// and is closed, so no follower waits forever.
     pub(super) async fn run(self) -> Result<(), String> {
         let service = self.service.clone();
+        let next_id = AtomicU64::new(2);
+        let outcome = AssertUnwindSafe(self.generate(&next_id))
+            .catch_unwind()
+            .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let mut emitter = Emitter {
+                    service: &service,
+                    stream_id: &self.stream_id,
+                    next_id: &next_id,
+                };
+                emitter
+                    .emit(TurnEvent::Error {
+                        message: "An error occurred processing your request.".into(),
+                        kind: "internal".into(),
+                    })
+                    .await;
+                Err("the turn panicked".to_owned())
+            }
+        };
+        if let Err(error) = service.inner.buffer.close(&self.stream_id).await {
+            tracing::warn!(stream_id = %self.stream_id, %error, "stream buffer close failed");
+        }
+        drop(self.slot);
+        outcome
+    }
+
+    async fn generate(&self, next_id: &AtomicU64) -> Result<(), String> {
+        let service = &self.service;
         let mut emitter = Emitter {
-            service: &service,
+            service,
             stream_id: &self.stream_id,
-            next_id: 2,
+            next_id,
         };
         let target = LlmTarget {
             provider: self.request.provider.clone(),
@@ -82,18 +117,21 @@ impl Generation {
         let method = self.request.sentiment_method;
         let text = self.request.text.as_str();
         let sentiment = service.inner.sentiment.clone();
+        let sentiment_timeout = Duration::from_millis(service.inner.config.sentiment_timeout_ms);
         let per_message = async {
             if method == SentimentMethod::Structured {
-                None
-            } else {
-                Some(sentiment.analyze(method, text, &target).await)
+                return None;
             }
+            let analysis =
+                tokio::time::timeout(sentiment_timeout, sentiment.analyze(method, text, &target))
+                    .await;
+            Some(analysis.unwrap_or_else(|_| timed_out_result()))
         };
         let interruption = self.slot.interruption.clone();
         let structured = method == SentimentMethod::Structured;
         let (reply, message_result) = tokio::join!(
             stream_reply(
-                &service,
+                service,
                 &self.provider_name,
                 &self.llm_request,
                 interruption,
@@ -102,15 +140,8 @@ impl Generation {
             ),
             per_message
         );
-
-        let outcome = self
-            .finish(&mut emitter, reply, message_result, &target)
-            .await;
-        if let Err(error) = service.inner.buffer.close(&self.stream_id).await {
-            tracing::warn!(stream_id = %self.stream_id, %error, "stream buffer close failed");
-        }
-        drop(self.slot);
-        outcome
+        self.finish(&mut emitter, reply, message_result, &target)
+            .await
     }
 
     async fn finish(
@@ -128,7 +159,7 @@ impl Generation {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(kind = error.kind(), %error, "generation failed");
             if reply.text.is_empty() {
-                emitter.emit(error_event(error, &self.request.model)).await;
+                emitter.emit(error_event(error)).await;
                 return Ok(());
             }
         }
@@ -144,16 +175,23 @@ impl Generation {
                 .sentiment
                 .from_structured(reply.structured.as_ref(), target),
         };
-        let (state, cumulative) = inner
-            .sentiment
-            .update_cumulative(
-                self.previous_state.as_ref(),
-                Some(&message),
-                self.request.text.as_str(),
-                method,
-                target,
-            )
-            .await;
+        let update = inner.sentiment.update_cumulative(
+            self.previous_state.as_ref(),
+            Some(&message),
+            self.request.text.as_str(),
+            method,
+            target,
+        );
+        let (state, cumulative) = tokio::time::timeout(
+            Duration::from_millis(inner.config.sentiment_timeout_ms),
+            update,
+        )
+        .await
+        .unwrap_or_else(|_| {
+            // Too slow: the plain average still moves the state by this message.
+            let previous = self.previous_state.clone().unwrap_or_default();
+            lia_sentiment::cumulative::weighted_average(&previous, &message)
+        });
         let model_info = ModelInfo {
             provider: self.provider_name.clone(),
             model: self.request.model.clone(),
@@ -186,7 +224,7 @@ impl Generation {
         }
         self.update_caches(&reply.text).await;
         match &reply.error {
-            Some(error) => emitter.emit(error_event(error, &self.request.model)).await,
+            Some(error) => emitter.emit(error_event(error)).await,
             None => {
                 emitter
                     .emit(TurnEvent::Sentiment {
@@ -280,8 +318,19 @@ async fn stream_reply(
     reply
 }
 
+/// The per-message result when the analysis took longer than allowed.
+fn timed_out_result() -> SentimentResult {
+    let mut result = SentimentResult::with_source(
+        lia_domain::SentimentScore::NEUTRAL,
+        lia_domain::SentimentSource::Fallback,
+    )
+    .with_emotion("neutral");
+    result.details.error = Some("timeout".into());
+    result
+}
+
 /// The `error` event for a provider failure: a useful message and the error kind.
-fn error_event(error: &LlmError, model: &str) -> TurnEvent {
+fn error_event(error: &LlmError) -> TurnEvent {
     let message = match error {
         LlmError::RateLimited { .. } => {
             "The AI provider is rate limiting requests. Please try again in a moment.".to_owned()
@@ -290,7 +339,7 @@ fn error_event(error: &LlmError, model: &str) -> TurnEvent {
             "The AI provider is unavailable right now. Please try again.".to_owned()
         }
         LlmError::ModelNotFound(_) => {
-            format!("The model \"{model}\" is not available from this provider.")
+            "The requested model is not available from this provider.".to_owned()
         }
         LlmError::InvalidRequest(_) => "The AI provider rejected the request.".to_owned(),
         LlmError::Unauthorized(_) => "The AI provider refused the server's credentials.".to_owned(),

@@ -10,6 +10,7 @@ use lia_llm::{
 };
 use tokio::time::Instant;
 
+use crate::gemini::drain;
 use crate::scripted::{Script, ScriptedProvider};
 
 fn policy() -> RetryPolicy {
@@ -34,21 +35,6 @@ fn request() -> ChatRequest {
     ChatRequest::new("m", vec![])
 }
 
-async fn drain(provider: &Reliable) -> (Vec<StreamEvent>, Option<LlmError>) {
-    let mut events = Vec::new();
-    let mut stream = match provider.stream(&request()).await {
-        Ok(stream) => stream,
-        Err(error) => return (events, Some(error)),
-    };
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(event) => events.push(event),
-            Err(error) => return (events, Some(error)),
-        }
-    }
-    (events, None)
-}
-
 #[tokio::test(start_paused = true)]
 async fn transient_failures_are_retried_with_exponential_backoff() {
     let unavailable = || Script::Fail(LlmError::Unavailable("503".into()));
@@ -61,7 +47,7 @@ async fn transient_failures_are_retried_with_exponential_backoff() {
         Timeouts::default(),
     );
     let started = Instant::now();
-    let (events, error) = drain(&provider).await;
+    let (events, error) = drain(&provider, &request()).await;
     assert_eq!(error, None);
     assert_eq!(events, [StreamEvent::Text("ok".into())]);
     assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
@@ -78,7 +64,7 @@ async fn attempts_are_bounded_and_the_last_error_is_returned() {
         vec![Script::Fail(LlmError::Unavailable("down".into()))],
         Timeouts::default(),
     );
-    let (_, error) = drain(&provider).await;
+    let (_, error) = drain(&provider, &request()).await;
     assert_eq!(error, Some(LlmError::Unavailable("down".into())));
     assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
 }
@@ -93,7 +79,7 @@ async fn errors_that_cannot_pass_are_not_retried() {
     ] {
         let (inner, provider) = reliable(vec![Script::Fail(error.clone())], Timeouts::default());
         let started = Instant::now();
-        assert_eq!(drain(&provider).await.1, Some(error));
+        assert_eq!(drain(&provider, &request()).await.1, Some(error));
         assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
         assert_eq!(started.elapsed(), Duration::ZERO);
     }
@@ -109,7 +95,7 @@ async fn retry_after_replaces_a_shorter_backoff() {
         Timeouts::default(),
     );
     let started = Instant::now();
-    assert_eq!(drain(&provider).await.1, None);
+    assert_eq!(drain(&provider, &request()).await.1, None);
     assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
     assert_eq!(started.elapsed(), Duration::from_secs(7));
 }
@@ -127,7 +113,7 @@ async fn retry_after_beyond_the_deadline_fails_at_once() {
         },
     );
     let started = Instant::now();
-    assert_eq!(drain(&provider).await.1, Some(limited));
+    assert_eq!(drain(&provider, &request()).await.1, Some(limited));
     assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
@@ -148,7 +134,7 @@ async fn an_error_as_first_stream_item_is_retried_but_not_after_a_token() {
         ],
         Timeouts::default(),
     );
-    let (events, error) = drain(&provider).await;
+    let (events, error) = drain(&provider, &request()).await;
     assert_eq!(
         events,
         [StreamEvent::Text("partial ".into())],
@@ -173,7 +159,7 @@ async fn silence_before_the_first_token_times_out_and_is_retried() {
         timeouts,
     );
     let started = Instant::now();
-    let (events, error) = drain(&provider).await;
+    let (events, error) = drain(&provider, &request()).await;
     assert_eq!((events.len(), error), (1, None));
     assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
     assert_eq!(started.elapsed(), Duration::from_millis(1_000 + 500));
@@ -207,7 +193,7 @@ async fn idle_gaps_and_the_total_deadline_end_the_stream() {
         },
     );
     let started = Instant::now();
-    let (events, error) = drain(&idle).await;
+    let (events, error) = drain(&idle, &request()).await;
     assert_eq!(
         (events.len(), error),
         (1, Some(LlmError::Timeout(TimeoutKind::Idle)))
@@ -223,6 +209,6 @@ async fn idle_gaps_and_the_total_deadline_end_the_stream() {
             ..Timeouts::default()
         },
     );
-    let (_, error) = drain(&total).await;
+    let (_, error) = drain(&total, &request()).await;
     assert_eq!(error, Some(LlmError::Timeout(TimeoutKind::Total)));
 }

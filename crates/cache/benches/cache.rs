@@ -1,0 +1,116 @@
+//! Cache benchmarks: 100 profiles written in one pipeline versus one command each, a history
+//! page read, and a rate-limit check; in process always, on Redis when
+//! `LIA_BENCH_REDIS_URL` (or `LIA_TEST_REDIS_URL`) is set.
+#![expect(
+    clippy::unwrap_used,
+    reason = "benchmark set-up: a failure should abort the run"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use lia_cache::{
+    CacheConfig, CacheStats, MemoryCache, MemoryRateLimiter, RateLimitConfig, RedisCache,
+    RedisConnection, RedisRateLimiter,
+};
+use lia_domain::ports::{Cached, ConversationCache, RateLimitScope, RateLimiter};
+use lia_domain::{ConversationId, ConversationSummary, Email, HistoryPage, User, UserId, Username};
+
+fn users() -> Vec<User> {
+    (0..100)
+        .map(|i| User {
+            id: UserId(i),
+            email: Email::parse(&format!("u{i}@example.com")).unwrap(),
+            username: Username::parse(&format!("user{i}")).unwrap(),
+            created_at: lia_domain::clock::now_utc(),
+        })
+        .collect()
+}
+
+async fn filled_history(cache: &dyn ConversationCache, user: UserId) {
+    let Cached::Miss(token) = cache.history(user, HistoryPage::default()).await else {
+        return;
+    };
+    let now = lia_domain::clock::now_utc();
+    let summaries: Vec<ConversationSummary> = (0..100)
+        .map(|i| ConversationSummary {
+            id: ConversationId::new_v7(),
+            title: Some(format!("c{i}")),
+            created_at: now,
+            updated_at: now - time::Duration::minutes(i),
+            message_count: 4,
+        })
+        .collect();
+    cache.fill_history(user, token, &summaries, true).await;
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = CacheConfig {
+        history_max_entries: 200,
+        key_prefix: format!("lia:bench:{}:", uuid::Uuid::new_v4().simple()),
+        ..CacheConfig::default()
+    };
+    let memory = MemoryCache::new(&config, Arc::new(CacheStats::default()));
+    runtime.block_on(filled_history(&memory, UserId(1)));
+    let limiter = MemoryRateLimiter::new(
+        RateLimitConfig {
+            general_per_window: u32::MAX,
+            ..RateLimitConfig::default()
+        },
+        10_000,
+    );
+    c.bench_function("memory/history_page_20", |b| {
+        b.to_async(&runtime)
+            .iter(|| memory.history(UserId(1), HistoryPage::default()))
+    });
+    c.bench_function("memory/rate_limit_check", |b| {
+        b.to_async(&runtime)
+            .iter(|| limiter.check(RateLimitScope::General, "user-1"))
+    });
+
+    let url = std::env::var("LIA_BENCH_REDIS_URL")
+        .or_else(|_| std::env::var("LIA_TEST_REDIS_URL"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    let Some(url) = url else { return };
+    let redis = runtime
+        .block_on(RedisConnection::connect(
+            &url,
+            &config,
+            Arc::new(CacheStats::default()),
+            Duration::from_secs(5),
+        ))
+        .unwrap();
+    let cache = RedisCache::new(redis.clone(), config.clone());
+    let limiter = RedisRateLimiter::new(
+        redis,
+        RateLimitConfig {
+            general_per_window: 1_000_000_000,
+            ..RateLimitConfig::default()
+        },
+    );
+    runtime.block_on(filled_history(&cache, UserId(1)));
+    let users = users();
+    let mut group = c.benchmark_group("redis");
+    group.bench_function("store_100_users_pipelined", |b| {
+        b.to_async(&runtime).iter(|| cache.store_users(&users))
+    });
+    group.bench_function("store_100_users_one_by_one", |b| {
+        b.to_async(&runtime)
+            .iter(|| cache.store_users_one_by_one(&users))
+    });
+    group.bench_function("history_page_20", |b| {
+        b.to_async(&runtime)
+            .iter(|| cache.history(UserId(1), HistoryPage::default()))
+    });
+    group.bench_function("rate_limit_check", |b| {
+        b.to_async(&runtime)
+            .iter(|| limiter.check(RateLimitScope::General, "user-1"))
+    });
+    group.finish();
+}
+
+criterion_group!(cache, benches);
+criterion_main!(cache);
