@@ -7,6 +7,7 @@ mod error;
 mod mapping;
 mod timestamps;
 mod users;
+mod write_gate;
 
 pub mod bulk;
 #[cfg(feature = "testing")]

@@ -14,18 +14,21 @@ use crate::entities::user;
 use crate::error::repository_error;
 use crate::mapping::user_from_row;
 use crate::timestamps::to_db;
+use crate::write_gate::WriteGate;
 
 /// Accounts in the `users` table.
 #[derive(Debug, Clone)]
 pub struct SqlUserRepository {
     connection: DatabaseConnection,
+    writes: WriteGate,
 }
 
 impl SqlUserRepository {
     /// A repository over `connection` (a cheap clone of the pool).
     #[must_use]
     pub fn new(connection: DatabaseConnection) -> Self {
-        Self { connection }
+        let writes = WriteGate::for_connection(&connection);
+        Self { connection, writes }
     }
 }
 
@@ -33,6 +36,7 @@ impl SqlUserRepository {
 impl UserRepository for SqlUserRepository {
     #[tracing::instrument(skip_all)]
     async fn create(&self, new_user: NewUser) -> Result<User, RepositoryError> {
+        let _writing = self.writes.enter().await;
         let now = to_db(lia_domain::clock::now_utc());
         let row = user::ActiveModel {
             email: Set(new_user.email.as_str().to_owned()),

@@ -14,17 +14,21 @@ use lia_domain::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::write_gate::WriteGate;
+
 /// Conversations and messages in the `conversations` and `messages` tables.
 #[derive(Debug, Clone)]
 pub struct SqlConversationRepository {
     connection: DatabaseConnection,
+    writes: WriteGate,
 }
 
 impl SqlConversationRepository {
     /// A repository over `connection` (a cheap clone of the pool).
     #[must_use]
     pub fn new(connection: DatabaseConnection) -> Self {
-        Self { connection }
+        let writes = WriteGate::for_connection(&connection);
+        Self { connection, writes }
     }
 }
 
@@ -61,22 +65,34 @@ impl ConversationRepository for SqlConversationRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %turn.user_id))]
     async fn start_turn(&self, turn: NewTurn) -> Result<StartedTurn, RepositoryError> {
-        turns::start(&self.connection, turn).await
+        {
+            let _writing = self.writes.enter().await;
+            turns::start(&self.connection, turn).await
+        }
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
     async fn finish_turn(&self, turn: FinishedTurn) -> Result<MessageId, RepositoryError> {
-        turns::finish(&self.connection, turn).await
+        {
+            let _writing = self.writes.enter().await;
+            turns::finish(&self.connection, turn).await
+        }
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete(&self, user_id: UserId, id: ConversationId) -> Result<(), RepositoryError> {
-        changes::delete(&self.connection, user_id, id).await
+        {
+            let _writing = self.writes.enter().await;
+            changes::delete(&self.connection, user_id, id).await
+        }
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete_all(&self, user_id: UserId) -> Result<u64, RepositoryError> {
-        changes::delete_all(&self.connection, user_id).await
+        {
+            let _writing = self.writes.enter().await;
+            changes::delete_all(&self.connection, user_id).await
+        }
     }
 
     #[tracing::instrument(skip(self, title))]
@@ -86,7 +102,10 @@ impl ConversationRepository for SqlConversationRepository {
         id: ConversationId,
         title: Title,
     ) -> Result<Conversation, RepositoryError> {
-        changes::rename(&self.connection, user_id, id, title).await
+        {
+            let _writing = self.writes.enter().await;
+            changes::rename(&self.connection, user_id, id, title).await
+        }
     }
 }
 
