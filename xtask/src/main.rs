@@ -4,11 +4,13 @@
 //! cargo xtask migrate up [N] | down [N] | status | fresh
 //! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
 //! cargo xtask bench
+//! cargo xtask check-deps
 //! ```
 //!
 //! Both act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
 
 mod bench;
+mod check_deps;
 mod migrate;
 mod rng;
 mod seed;
@@ -22,6 +24,7 @@ usage:
   cargo xtask migrate up [N] | down [N] | status | fresh
   cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
   cargo xtask bench
+  cargo xtask check-deps
 
 They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
 
@@ -42,6 +45,7 @@ async fn run(args: &[String]) -> Result<()> {
         "migrate" => migrate::run(&config, rest).await,
         "seed" => seed::run(&config, &seed::Options::parse(rest)?).await,
         "bench" => bench::run_all().await,
+        "check-deps" => check_deps::run(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
