@@ -247,7 +247,7 @@ pub(super) async fn stop(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let chat = chat_service(&state)?;
-    chat.stop(user.0.id, &path).map_err(chat_error)?;
+    chat.stop(user.0.id, &path).await.map_err(chat_error)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "message": "Stopping"})))
 }
 

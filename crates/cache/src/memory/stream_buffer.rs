@@ -15,6 +15,7 @@ struct Stream {
     /// The last appended id and whether the stream is closed.
     progress: watch::Sender<(u64, bool)>,
     closed_at: Mutex<Option<Instant>>,
+    stop_requested: std::sync::atomic::AtomicBool,
 }
 
 /// The in-process stream buffer.
@@ -58,6 +59,7 @@ impl MemoryStreamBuffer {
             events: Mutex::new(VecDeque::new()),
             progress: watch::Sender::new((0, false)),
             closed_at: Mutex::new(None),
+            stop_requested: std::sync::atomic::AtomicBool::new(false),
         });
         streams.insert(id.to_owned(), Arc::clone(&stream));
         Ok(stream)
@@ -94,6 +96,22 @@ impl StreamBuffer for MemoryStreamBuffer {
         }
         stream.progress.send_modify(|progress| progress.1 = true);
         Ok(())
+    }
+
+    async fn request_stop(&self, stream_id: &str) -> Result<(), StreamBufferError> {
+        let stream = self.stream(stream_id, false)?;
+        stream
+            .stop_requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn stop_requested(&self, stream_id: &str) -> bool {
+        self.stream(stream_id, false).is_ok_and(|stream| {
+            stream
+                .stop_requested
+                .load(std::sync::atomic::Ordering::SeqCst)
+        })
     }
 
     async fn follow(&self, stream_id: &str, after: u64) -> Result<EventStream, StreamBufferError> {

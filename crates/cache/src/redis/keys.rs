@@ -14,6 +14,7 @@
 //! | `<p>user:{u:<uid>}` | string | profile JSON (never a hash of a password) |
 //! | `<p>rl:<scope>:{<key>}` | string | rate-limit theoretical arrival time (µs) |
 //! | `<p>stream:{<stream id>}` | stream | a chat turn's events |
+//! | `<p>stop:{<stream id>}` | string | a stop requested through any instance |
 
 use lia_domain::ports::RateLimitScope;
 use lia_domain::{ConversationId, UserId};
@@ -70,6 +71,10 @@ impl Keys {
 
     pub(crate) fn stream(&self, stream_id: &str) -> String {
         format!("{}stream:{{{stream_id}}}", self.prefix)
+    }
+
+    pub(crate) fn stop(&self, stream_id: &str) -> String {
+        format!("{}stop:{{{stream_id}}}", self.prefix)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use async_trait::async_trait;
-use fred::prelude::{KeysInterface, StreamsInterface, TransactionInterface, Value};
+use fred::prelude::{Expiration, KeysInterface, StreamsInterface, TransactionInterface, Value};
 use fred::types::streams::XReadResponse;
 use lia_domain::ports::{BufferedEvent, EventStream, StreamBuffer, StreamBufferError};
 
@@ -131,6 +131,45 @@ impl StreamBuffer for RedisStreamBuffer {
 
     async fn close(&self, stream_id: &str) -> Result<(), StreamBufferError> {
         self.add(stream_id, vec![("closed", "1".to_owned())]).await
+    }
+
+    async fn request_stop(&self, stream_id: &str) -> Result<(), StreamBufferError> {
+        let key = self.redis.keys.stream(stream_id);
+        let exists = tokio::time::timeout(
+            self.redis.timeout,
+            self.redis.pool.exists::<i64, _>(key.as_str()),
+        )
+        .await
+        .map_err(|_| StreamBufferError::Unavailable("stream lookup timed out".into()))?
+        .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
+        if exists == 0 {
+            return Err(StreamBufferError::NotFound);
+        }
+        let set = self.redis.pool.set::<(), _, _>(
+            self.redis.keys.stop(stream_id),
+            "1",
+            Some(Expiration::EX(self.ttl_secs)),
+            None,
+            false,
+        );
+        match tokio::time::timeout(self.redis.timeout, set).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StreamBufferError::Unavailable(Box::new(error))),
+            Err(_) => Err(StreamBufferError::Unavailable(
+                "stop request timed out".into(),
+            )),
+        }
+    }
+
+    async fn stop_requested(&self, stream_id: &str) -> bool {
+        let flag: Option<Option<String>> = self
+            .redis
+            .bounded(
+                "stop_requested",
+                self.redis.pool.get(self.redis.keys.stop(stream_id)),
+            )
+            .await;
+        flag.flatten().is_some()
     }
 
     async fn follow(&self, stream_id: &str, after: u64) -> Result<EventStream, StreamBufferError> {

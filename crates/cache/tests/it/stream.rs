@@ -75,3 +75,26 @@ async fn followers_replay_after_an_id_then_follow_live_until_close() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stop_requested_through_the_buffer_is_seen_by_any_instance() {
+    for backend in backends(RateLimitConfig::default()).await {
+        let stream_id = format!("1-{}", uuid::Uuid::new_v4().simple());
+        assert!(
+            matches!(
+                backend.buffer.request_stop(&stream_id).await,
+                Err(StreamBufferError::NotFound)
+            ),
+            "{}",
+            backend.name
+        );
+        backend.buffer.append(&stream_id, event(1)).await.unwrap();
+        assert!(!backend.buffer.stop_requested(&stream_id).await);
+        backend.buffer.request_stop(&stream_id).await.unwrap();
+        assert!(
+            backend.buffer.stop_requested(&stream_id).await,
+            "{}",
+            backend.name
+        );
+    }
+}

@@ -324,16 +324,20 @@ impl ChatService {
         Ok(self.inner.buffer.follow(stream_id, after).await?)
     }
 
-    /// Stops `user`'s turn; its partial reply is stored with finish reason `stopped`.
+    /// Stops `user`'s turn; its partial reply is stored with finish reason `stopped`. A turn
+    /// generating on another server instance is asked through the stream buffer, which that
+    /// instance polls.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`] when no such turn of theirs is generating on this instance.
-    pub fn stop(&self, user_id: UserId, stream_id: &str) -> Result<(), ChatError> {
-        if owned_by(stream_id, user_id) && self.inner.active.stop(user_id, stream_id) {
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
+    /// [`ChatError::NotFound`] when no such stream of theirs exists.
+    pub async fn stop(&self, user_id: UserId, stream_id: &str) -> Result<(), ChatError> {
+        if !owned_by(stream_id, user_id) {
+            return Err(ChatError::NotFound);
         }
+        if self.inner.active.stop(user_id, stream_id) {
+            return Ok(());
+        }
+        Ok(self.inner.buffer.request_stop(stream_id).await?)
     }
 
     /// Shutdown: asks every turn to wrap up now, storing what it has with finish reason

@@ -37,6 +37,9 @@ pub(super) struct Generation {
     pub(super) slot: TurnSlot,
 }
 
+/// How often a turn checks for a stop requested through another instance.
+const STOP_POLL: Duration = Duration::from_millis(250);
+
 /// What the provider produced.
 #[derive(Default)]
 struct Reply {
@@ -283,8 +286,17 @@ async fn stream_reply(
             return reply;
         }
     };
+    // A stop may also be requested through another server instance, via the stream buffer.
+    let mut stop_poll = tokio::time::interval(STOP_POLL);
+    stop_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = stop_poll.tick() => {
+                if service.inner.buffer.stop_requested(emitter.stream_id).await {
+                    reply.finish = Some(FinishReason::Stopped);
+                    break;
+                }
+            }
             changed = interruption.changed() => {
                 let why = if changed.is_ok() { *interruption.borrow() } else { Interruption::None };
                 match why {

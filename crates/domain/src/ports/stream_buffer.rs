@@ -44,4 +44,13 @@ pub trait StreamBuffer: Send + Sync + 'static {
 
     /// Every event with an id greater than `after`, then live events until the stream closes.
     async fn follow(&self, stream_id: &str, after: u64) -> Result<EventStream, StreamBufferError>;
+
+    /// Asks whichever server instance generates the stream to stop it.
+    ///
+    /// # Errors
+    /// [`StreamBufferError::NotFound`] when no such stream exists.
+    async fn request_stop(&self, stream_id: &str) -> Result<(), StreamBufferError>;
+
+    /// Whether a stop was requested for the stream (polled by the generating instance).
+    async fn stop_requested(&self, stream_id: &str) -> bool;
 }
