@@ -62,14 +62,11 @@ async fn a_turn_streams_in_order_and_is_stored_before_done() {
 
         // Stored before `done`: the refetch the frontend does at once sees everything.
         let detail: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/chat/conversation/{conversation_id}"),
                 &ada.token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(detail["title"], "I am so happy about my garden today!");
         let messages = detail["messages"].as_array().unwrap();
         assert_eq!(messages.len(), 2);
@@ -88,12 +85,7 @@ async fn a_turn_streams_in_order_and_is_stored_before_done() {
         assert_eq!(messages[1]["content"], reply);
         assert_eq!(messages[1]["model_info"]["finish_reason"], "stop");
         assert_eq!(messages[1]["model_info"]["model"], "gemini-2.5-flash");
-        let history: Value = app
-            .get_as("/api/v1/chat/history", &ada.token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
         assert_eq!(history[0]["message_count"], 2);
 
         // A second turn continues the conversation and keeps its title.
@@ -106,14 +98,11 @@ async fn a_turn_streams_in_order_and_is_stored_before_done() {
         let frames = parse_frames(&second.text().await.unwrap());
         assert_eq!(frames[0].data["conversation_id"], conversation_id);
         let detail: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/chat/conversation/{conversation_id}"),
                 &ada.token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(
             (detail["total_messages"].as_u64(), detail["title"].as_str()),
             (Some(4), Some("I am so happy about my garden today!"))
@@ -153,11 +142,8 @@ async fn the_ai_sdk_format_and_structured_mode_are_accepted() {
     assert_eq!(sentiment["message"]["label"], "Positive");
     let id = frames[0].data["conversation_id"].as_str().unwrap();
     let detail: Value = app
-        .get_as(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+        .await;
     assert_eq!(
         detail["messages"][0]["content"], "I love this",
         "the last user item's text parts, joined"
@@ -228,11 +214,8 @@ async fn invalid_requests_are_refused_before_the_stream_starts() {
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
     let bobs: Value = app
-        .get_as(&format!("/api/v1/chat/conversation/{foreign}"), &bob.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/chat/conversation/{foreign}"), &bob.token)
+        .await;
     assert_eq!(
         bobs["total_messages"], 2,
         "nothing was added to bob's conversation"
@@ -371,7 +354,7 @@ async fn a_turn_outlives_its_connection_and_is_stored() {
             .to_owned();
     let path = format!("/api/v1/chat/conversation/{conversation_id}");
     for _ in 0..100 {
-        let detail: Value = app.get_as(&path, &ada.token).await.json().await.unwrap();
+        let detail: Value = app.get_json(&path, &ada.token).await;
         if detail["total_messages"] == 2 {
             assert_eq!(detail["messages"][1]["model_info"]["finish_reason"], "stop");
             return;
@@ -438,14 +421,11 @@ async fn stop_ends_the_turn_and_stores_the_partial_reply() {
         json!({"finish_reason": "stopped"})
     );
     let detail: Value = app
-        .get_as(
+        .get_json(
             &format!("/api/v1/chat/conversation/{conversation_id}"),
             &ada.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let reply = &detail["messages"][1];
     assert_eq!(reply["model_info"]["finish_reason"], "stopped");
     let streamed: String = frames

@@ -120,11 +120,8 @@ async fn a_provider_failure_before_any_token_is_an_error_event_with_its_kind() {
     );
     let id = frames[0].data["conversation_id"].as_str().unwrap();
     let detail: Value = app
-        .get_as(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+        .await;
     assert_eq!(
         detail["total_messages"], 1,
         "the user message is kept; no empty reply is stored"
@@ -156,11 +153,8 @@ async fn a_failure_mid_stream_stores_the_partial_reply() {
     assert_eq!(upstream.requests().len(), 1, "never retried after a token");
     let id = frames[0].data["conversation_id"].as_str().unwrap();
     let detail: Value = app
-        .get_as(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+        .await;
     assert_eq!(detail["messages"][1]["content"], "Partial answer");
     assert_eq!(
         detail["messages"][1]["model_info"]["finish_reason"],
@@ -199,11 +193,8 @@ async fn a_failing_or_slow_sentiment_never_breaks_the_stream() {
     );
     let id = frames[0].data["conversation_id"].as_str().unwrap();
     let detail: Value = app
-        .get_as(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+        .await;
     let stored = &detail["messages"][0]["sentiment_data"]["message"];
     assert_eq!(
         (

@@ -10,12 +10,7 @@ async fn history_and_detail_have_the_frontend_shapes() {
     for app in spawn_apps().await {
         let ada = app.register("ada").await;
         let id = app.seed_conversation(&ada, "Gardening", 5).await;
-        let history: Value = app
-            .get_as("/api/v1/chat/history", &ada.token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
         let row = &history[0];
         assert_eq!(row["id"], id.to_string(), "{}", app.backend);
         assert_eq!(
@@ -27,14 +22,11 @@ async fn history_and_detail_have_the_frontend_shapes() {
         );
 
         let detail: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/chat/conversation/{id}?limit=2"),
                 &ada.token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(
             (
                 detail["total_messages"].as_u64(),
@@ -60,14 +52,11 @@ async fn history_and_detail_have_the_frontend_shapes() {
         );
 
         let older: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/chat/conversation/{id}?limit=2&offset=2"),
                 &ada.token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let contents: Vec<&str> = older["messages"]
             .as_array()
             .unwrap()
@@ -77,14 +66,11 @@ async fn history_and_detail_have_the_frontend_shapes() {
         assert_eq!(contents, ["m1", "m2"], "load older prepends the right page");
         let before = detail["messages"][0]["id"].as_i64().unwrap();
         let cursor: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/chat/conversation/{id}?limit=10&before={before}"),
                 &ada.token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(cursor["messages"].as_array().unwrap().len(), 3);
         // Any UUID form resolves to the same conversation.
         let simple = id.0.simple().to_string().to_uppercase();
@@ -121,12 +107,7 @@ async fn another_users_conversation_is_not_found_on_every_route() {
             assert_eq!(response.status(), 404, "{} {method} {path}", app.backend);
             assert_eq!(error_message(response).await, "Conversation not found");
         }
-        let bobs: Value = app
-            .get_as("/api/v1/chat/history", &bob.token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let bobs: Value = app.get_json("/api/v1/chat/history", &bob.token).await;
         assert_eq!(bobs, json!([]));
         let deleted: Value = app
             .with_cookie(Method::DELETE, "/api/v1/chat/conversations", &bob.token)
@@ -156,12 +137,7 @@ async fn changes_are_visible_at_once_through_the_cache() {
     let first = app.seed_conversation(&ada, "First", 2).await;
     let second = app.seed_conversation(&ada, "Second", 2).await;
     // Fill the caches.
-    let history: Value = app
-        .get_as("/api/v1/chat/history", &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
     assert_eq!(history.as_array().unwrap().len(), 2);
     let detail_path = format!("/api/v1/chat/conversation/{first}");
     assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 200);
@@ -176,22 +152,12 @@ async fn changes_are_visible_at_once_through_the_cache() {
         renamed.json::<Value>().await.unwrap(),
         json!({"success": true, "message": "Conversation renamed successfully"})
     );
-    let history: Value = app
-        .get_as("/api/v1/chat/history", &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
     assert_eq!(
         (history[0]["id"].as_str(), history[0]["title"].as_str()),
         (Some(first.to_string().as_str()), Some("Renamed"))
     );
-    let detail: Value = app
-        .get_as(&detail_path, &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&detail_path, &ada.token).await;
     assert_eq!(detail["title"], "Renamed");
 
     let deleted = app
@@ -204,12 +170,7 @@ async fn changes_are_visible_at_once_through_the_cache() {
         json!({"success": true, "message": "Conversation deleted successfully", "deleted_count": null})
     );
     assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 404);
-    let history: Value = app
-        .get_as("/api/v1/chat/history", &ada.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
     assert_eq!(history.as_array().unwrap().len(), 1);
     assert_eq!(history[0]["id"], second.to_string());
 
@@ -232,11 +193,7 @@ async fn changes_are_visible_at_once_through_the_cache() {
         404
     );
     assert_eq!(
-        app.get_as("/api/v1/chat/history", &ada.token)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
+        app.get_json("/api/v1/chat/history", &ada.token).await,
         json!([])
     );
 }
@@ -276,14 +233,11 @@ async fn bad_ids_and_paging_parameters_are_422() {
         .unwrap();
     assert_eq!(rename.status(), 422);
     let past_end: Value = app
-        .get_as(
+        .get_json(
             &format!("/api/v1/chat/conversation/{id}?offset=50"),
             &ada.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (
             past_end["messages"].as_array().unwrap().len(),

@@ -148,6 +148,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET `path` as the holder of `token`, as JSON.
+    pub(crate) async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get_as(path, token).await.json().await.unwrap()
+    }
+
     pub(crate) async fn register(&self, name: &str) -> Account {
         let response = self
             .post_json("/api/v1/auth/register", &json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD}))
