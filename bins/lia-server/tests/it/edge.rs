@@ -139,28 +139,12 @@ async fn security_headers_compression_and_static_answers() {
         headers["content-encoding"], "gzip",
         "a large JSON answer is compressed"
     );
-    let methods: Value = app
-        .http
-        .get(app.url("/api/v1/chat/methods"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let methods: Value = app.public_json("/api/v1/chat/methods").await;
     assert_eq!(
         methods,
         json!(["nlp_api", "llm_separate", "structured", "lexicon"])
     );
-    let models: Value = app
-        .http
-        .get(app.url("/api/v1/chat/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = app.public_json("/api/v1/chat/models").await;
     assert_eq!(
         models["gemini"][0],
         json!({"id": "gemini-2.5-flash", "name": "Gemini 2.5 Flash", "context_window": 1_000_000})
@@ -171,15 +155,7 @@ async fn security_headers_compression_and_static_answers() {
 #[tokio::test]
 async fn health_reports_each_dependency() {
     let app = spawn_app().await;
-    let health: Value = app
-        .http
-        .get(app.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = app.public_json("/health").await;
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["services"]["database"]["details"]["type"], "sqlite");
     assert!(health["services"]["database"]["latency_ms"].is_number());

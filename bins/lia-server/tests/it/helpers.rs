@@ -148,6 +148,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET `path` without credentials, as JSON.
+    pub(crate) async fn public_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// GET `path` as the holder of `token`, as JSON.
     pub(crate) async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get_as(path, token).await.json().await.unwrap()

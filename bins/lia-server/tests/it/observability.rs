@@ -153,15 +153,7 @@ async fn a_configured_token_protects_metrics() {
 #[tokio::test]
 async fn every_documented_operation_is_served() {
     let app = spawn_app().await;
-    let document: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value = app.public_json("/openapi.json").await;
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(
         paths.len(),
