@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask migrate up [N] | down [N] | status | fresh
 //! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-//! cargo xtask bench
+//! cargo xtask bench [http|sustained|memory]
 //! cargo xtask check-deps
 //! ```
 //!
@@ -23,7 +23,7 @@ const USAGE: &str = "\
 usage:
   cargo xtask migrate up [N] | down [N] | status | fresh
   cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-  cargo xtask bench
+  cargo xtask bench [http|sustained|memory]
   cargo xtask check-deps
 
 They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
@@ -44,7 +44,7 @@ async fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "migrate" => migrate::run(&config, rest).await,
         "seed" => seed::run(&config, &seed::Options::parse(rest)?).await,
-        "bench" => bench::run_all().await,
+        "bench" => bench::run(rest).await,
         "check-deps" => check_deps::run(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

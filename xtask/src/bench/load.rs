@@ -43,7 +43,11 @@ impl Scenario {
     }
 
     pub(crate) fn chat(base: &str, provider: &str) -> Self {
-        let body = json!({"message": "I am so happy about my new garden!", "provider": provider, "model": "gpt-4o", "sentiment_method": "lexicon"});
+        Self::chat_with(base, provider, "gpt-4o", "lexicon")
+    }
+
+    pub(crate) fn chat_with(base: &str, provider: &str, model: &str, method: &str) -> Self {
+        let body = json!({"message": "I am so happy about my new garden!", "provider": provider, "model": model, "sentiment_method": method});
         Self {
             method: reqwest::Method::POST,
             url: format!("{base}/api/v1/chat/stream"),
@@ -56,6 +60,35 @@ impl Scenario {
     pub(crate) fn with_tokens(mut self, tokens: &[String]) -> Self {
         self.tokens = tokens.to_vec();
         self
+    }
+
+    /// Sends one streaming request as client `index` and reads until its first `chunk`;
+    /// returns the still-open body, so the stream stays open while it is held.
+    pub(crate) async fn open_until_first_chunk(
+        &self,
+        client: &reqwest::Client,
+        index: usize,
+    ) -> Result<impl Send + use<>> {
+        let mut request = client.request(self.method.clone(), &self.url);
+        if let Some(token) = self.tokens.get(index % self.tokens.len().max(1)) {
+            request = request.header("Cookie", format!("access_token={token}"));
+        }
+        if let Some(body) = &self.body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        if !response.status().is_success() {
+            bail!("stream {index} answered {}", response.status());
+        }
+        let mut body = response.bytes_stream();
+        let mut seen = String::new();
+        while let Some(piece) = body.next().await {
+            seen.push_str(&String::from_utf8_lossy(&piece?));
+            if seen.contains("event: chunk") {
+                return Ok(body);
+            }
+        }
+        bail!("stream {index} ended before its first chunk")
     }
 }
 

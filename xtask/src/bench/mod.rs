@@ -1,12 +1,20 @@
-//! `cargo xtask bench`: builds the release server, seeds a database, starts the server with
-//! embedded defaults (or `DATABASE_URL`/`REDIS_URL` when given) and a fake OpenAI upstream
-//! that fails every third request, then drives scenarios from this process over loopback.
-//! Prints one table and writes the same as JSON to `target/bench/latest.json`. Every
-//! scenario is bounded in requests and time.
+//! `cargo xtask bench [http|sustained|memory]`: builds the release server, seeds a
+//! database, starts the server with embedded defaults (or `DATABASE_URL`/`REDIS_URL` when
+//! given) and a fake OpenAI upstream that fails every third request, then drives scenarios
+//! from this process over loopback. Prints tables and writes the same as JSON to
+//! `target/bench/latest.json`. Every scenario is bounded in requests and time.
+//!
+//! - `http`: login, history, detail, chat turns, upstream failures, 1,000 concurrent turns.
+//! - `sustained`: five back-to-back 10 s runs of 64 concurrent offline turns on one server,
+//!   so a cost that grows with uptime shows as decay from the first run to the last.
+//! - `memory`: RSS per open idle stream (1,000 held open), and RSS after 100,000 turns.
+//!
+//! Without an argument, all of them.
 
 mod load;
 mod process;
 mod seed;
+mod sustained;
 
 use std::time::Duration;
 
@@ -14,19 +22,118 @@ use anyhow::{Context, Result};
 use lia_llm::testing::{Reply, Upstream, openai_stream};
 use serde_json::{Value, json};
 
-use load::{Scenario, run};
+use load::Scenario;
 
 /// Clients in the HTTP scenarios.
 const CONCURRENCY: usize = 32;
 /// Time bound of a read scenario.
 const READ_SECONDS: u64 = 5;
 
-pub(crate) async fn run_all() -> Result<()> {
+/// Concurrent turns in the turn-speed scenarios.
+const TURN_CONCURRENCY: usize = 64;
+
+pub(crate) async fn run(args: &[String]) -> Result<()> {
+    let selected: Vec<&str> = if args.is_empty() {
+        vec!["http", "sustained", "memory"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    if let Some(unknown) = selected
+        .iter()
+        .find(|s| !["http", "sustained", "memory"].contains(s))
+    {
+        anyhow::bail!("unknown benchmark {unknown:?}: expected http, sustained or memory");
+    }
     let root = std::env::current_dir()?;
     process::build_release()?;
     let bench_dir = root.join("target").join("bench");
     std::fs::create_dir_all(&bench_dir)?;
-    let database = seed::prepare(&bench_dir).await?;
+    let mut report = serde_json::Map::new();
+    report.insert("machine".into(), json!(machine()));
+    for name in selected {
+        let database = seed::prepare(&bench_dir).await?;
+        report.insert("database".into(), json!(database.kind));
+        report.insert("redis".into(), json!(std::env::var("REDIS_URL").is_ok()));
+        let section = match name {
+            "http" => run_http(&root, &database).await?,
+            "sustained" => run_sustained(&root, &database).await?,
+            _ => run_memory(&root, &database).await?,
+        };
+        report.insert(name.to_owned(), section);
+    }
+    let path = bench_dir.join("latest.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("written to {}", path.display());
+    Ok(())
+}
+
+/// An upstream that never answers: the turn-speed scenarios use the offline provider.
+async fn idle_upstream() -> Upstream {
+    Upstream::start_cycling(vec![openai_stream(&["unused"])]).await
+}
+
+async fn run_sustained(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
+    let upstream = idle_upstream().await;
+    let server = process::Server::start(root, database, &upstream.base_url, &[]).await?;
+    let client = lia_llm::providers::http::client(Duration::from_secs(10))?;
+    let tokens = load::login_all(&client, &server.base_url, seed::USERS).await?;
+    println!(
+        "sustained: 5 x 10 s, {TURN_CONCURRENCY} concurrent offline turns ({})",
+        database.kind
+    );
+    let runs = sustained::sustained(&client, &server, &tokens, 5, 10, TURN_CONCURRENCY).await;
+    let first = runs.first().map_or(0.0, |r| r.per_second);
+    let last = runs.last().map_or(0.0, |r| r.per_second);
+    println!(
+        "  last run / first run: {:.1}%",
+        100.0 * last / first.max(1e-9)
+    );
+    Ok(json!({
+        "runs": runs.iter().map(sustained::RunFigures::summary).collect::<Vec<_>>(),
+        "last_over_first": last / first.max(1e-9),
+    }))
+}
+
+async fn run_memory(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
+    let upstream = idle_upstream().await;
+    // The offline provider sends its first word at once, then waits ten minutes per word:
+    // every stream stays open and idle.
+    let silent = process::Server::start(
+        root,
+        database,
+        &upstream.base_url,
+        &[("LIA__LLM__LOCAL__PACE_MS", "600000")],
+    )
+    .await?;
+    let client = lia_llm::providers::http::client(Duration::from_secs(10))?;
+    let tokens = load::login_all(&client, &silent.base_url, seed::USERS).await?;
+    let (before, during, per_stream) = sustained::open_streams(&silent, &tokens, 1_000).await?;
+    println!(
+        "memory: 1,000 open idle streams: RSS {before:.1} -> {during:.1} MiB, {per_stream:.1} KiB per stream"
+    );
+    drop(silent);
+
+    let server = process::Server::start(root, database, &upstream.base_url, &[]).await?;
+    let tokens = load::login_all(&client, &server.base_url, seed::USERS).await?;
+    let total = 100_000;
+    let (after_first, after_all, errors, elapsed) =
+        sustained::long_run(&client, &server, &tokens, total, TURN_CONCURRENCY).await;
+    println!(
+        "memory: RSS after 1,000 turns {after_first:.1} MiB, after {total} turns {after_all:.1} MiB (+{:.1} MiB), {errors} errors, {:.0} s",
+        after_all - after_first,
+        elapsed.as_secs_f64()
+    );
+    Ok(json!({
+        "open_streams": 1_000, "rss_before_open_mib": before, "rss_open_mib": during,
+        "rss_per_open_stream_kib": per_stream,
+        "turns": total, "rss_after_1000_turns_mib": after_first, "rss_after_all_turns_mib": after_all,
+        "long_run_errors": errors, "long_run_seconds": elapsed.as_secs_f64(),
+    }))
+}
+
+async fn run_http(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
+    let database = database.clone();
 
     let unavailable = Reply::status(
         503,
@@ -38,7 +145,7 @@ pub(crate) async fn run_all() -> Result<()> {
         unavailable,
     ])
     .await;
-    let server = process::Server::start(&root, &database, &upstream.base_url).await?;
+    let server = process::Server::start(root, &database, &upstream.base_url, &[]).await?;
     println!(
         "server up in {:.0} ms, idle RSS {:.1} MiB",
         server.startup.as_secs_f64() * 1e3,
@@ -51,7 +158,7 @@ pub(crate) async fn run_all() -> Result<()> {
     let tokens = load::login_all(&client, &base, seed::USERS).await?;
     let deep = database.deep_conversation;
 
-    let login = run(
+    let login = load::run(
         &client,
         Scenario::login(&base),
         8,
@@ -60,7 +167,7 @@ pub(crate) async fn run_all() -> Result<()> {
     )
     .await;
     let read = |path: String| Scenario::get(&base, path);
-    let history = run(
+    let history = load::run(
         &client,
         read("/api/v1/chat/history".into()).with_tokens(&tokens),
         CONCURRENCY,
@@ -68,7 +175,7 @@ pub(crate) async fn run_all() -> Result<()> {
         Duration::from_secs(READ_SECONDS),
     )
     .await;
-    let detail = run(
+    let detail = load::run(
         &client,
         read(format!("/api/v1/chat/conversation/{deep}?limit=50")).with_tokens(&tokens[..1]),
         CONCURRENCY,
@@ -76,7 +183,7 @@ pub(crate) async fn run_all() -> Result<()> {
         Duration::from_secs(READ_SECONDS),
     )
     .await;
-    let deep_page = run(
+    let deep_page = load::run(
         &client,
         read(format!(
             "/api/v1/chat/conversation/{deep}?limit=50&offset=9000"
@@ -87,7 +194,7 @@ pub(crate) async fn run_all() -> Result<()> {
         Duration::from_secs(READ_SECONDS),
     )
     .await;
-    let chat_offline = run(
+    let chat_offline = load::run(
         &client,
         Scenario::chat(&base, "gemini").with_tokens(&tokens),
         CONCURRENCY,
@@ -95,7 +202,7 @@ pub(crate) async fn run_all() -> Result<()> {
         Duration::from_secs(60),
     )
     .await;
-    let chat_upstream = run(
+    let chat_upstream = load::run(
         &client,
         Scenario::chat(&base, "openai").with_tokens(&tokens),
         16,
@@ -104,7 +211,7 @@ pub(crate) async fn run_all() -> Result<()> {
     )
     .await;
     let before_burst = server.rss_mib();
-    let burst = run(
+    let burst = load::run(
         &client,
         Scenario::chat(&base, "gemini").with_tokens(&tokens),
         1_000,
@@ -173,9 +280,7 @@ pub(crate) async fn run_all() -> Result<()> {
         llm_success * 100.0
     );
 
-    let report = json!({
-        "machine": machine(),
-        "database": database.kind,
+    Ok(json!({
         "scenarios": scenarios.iter().map(|(name, o)| (name.to_string(), o.summary())).collect::<serde_json::Map<String, Value>>(),
         "error_rate": errors,
         "cache_hit_rate": cache_hit_rate,
@@ -184,12 +289,7 @@ pub(crate) async fn run_all() -> Result<()> {
         "idle_rss_mib": idle_rss,
         "peak_rss_mib": peak_rss,
         "memory_per_concurrent_turn_kib": memory_per_turn_kib,
-    });
-    let path = bench_dir.join("latest.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!("written to {}", path.display());
-    Ok(())
+    }))
 }
 
 fn ratio(part: f64, whole: f64) -> f64 {

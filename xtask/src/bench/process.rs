@@ -32,8 +32,18 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
+/// Clock ticks per second of `/proc/PID/stat`'s CPU times (`getconf CLK_TCK`; 100 on Linux).
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
 impl Server {
-    pub(crate) async fn start(root: &Path, database: &Database, upstream: &str) -> Result<Self> {
+    /// Starts the release server on `database`, with the OpenAI provider pointed at
+    /// `upstream` and `extra` environment variables on top of the benchmark's own.
+    pub(crate) async fn start(
+        root: &Path,
+        database: &Database,
+        upstream: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Self> {
         let port = free_port()?;
         let mut command = Command::new(root.join("target/release/lia-server"));
         command
@@ -56,6 +66,9 @@ impl Server {
         if let Ok(redis) = std::env::var("REDIS_URL") {
             command.env("REDIS_URL", redis);
         }
+        for (name, value) in extra {
+            command.env(name, value);
+        }
         let started = Instant::now();
         let child = command.spawn().context("starting lia-server")?;
         let base_url = format!("http://127.0.0.1:{port}");
@@ -70,7 +83,7 @@ impl Server {
                     startup: started.elapsed(),
                 });
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
         bail!("lia-server did not answer within 30 s")
     }
@@ -95,6 +108,26 @@ impl Server {
     /// The highest resident memory so far, in MiB.
     pub(crate) fn peak_rss_mib(&self) -> f64 {
         self.status_field("VmHWM:")
+    }
+
+    /// User plus system CPU time the server has used so far, in seconds (all threads).
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
+            return 0.0;
+        };
+        // The command name (field 2) may contain spaces; count fields after its `)`.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return 0.0;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After `)`: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        let ticks = |index: usize| {
+            fields
+                .get(index)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND
     }
 }
 

@@ -16,6 +16,7 @@ use lia_migration::MigratorTrait;
 /// Users signed in during the benchmark.
 pub(crate) const USERS: usize = 32;
 
+#[derive(Clone)]
 pub(crate) struct Database {
     pub(crate) url: Option<String>,
     pub(crate) sqlite_path: String,
