@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod legacy;
 mod m20251129_000001_create_schema;
+mod m20261201_000001_turn_records;
 
 /// Every migration of Lia's schema, in order. Run it embedded with
 /// `Migrator::up(&connection, None)`; no external CLI is needed.
@@ -13,7 +14,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20251129_000001_create_schema::Migration)]
+        vec![
+            Box::new(m20251129_000001_create_schema::Migration),
+            Box::new(m20261201_000001_turn_records::Migration),
+        ]
     }
 }
 

@@ -18,7 +18,6 @@ use lia_chat::{ChatDependencies, ChatService, ConversationService, TaskTracker};
 use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer};
 use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
-use lia_store::{SqlConversationRepository, SqlUserRepository};
 
 use crate::metrics::{LlmCounters, ServerMetrics};
 use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes, RedisProbe};
@@ -41,13 +40,10 @@ impl Application {
     /// When the database cannot be opened or migrated, or the address cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let connection = lia_store::connect(&settings.database).await?;
-        lia_store::migrate(&connection).await?;
-        let database_kind = if settings.database.url().starts_with("postgres") {
-            "postgresql"
-        } else {
-            "sqlite"
-        };
+        let database = lia_store::Database::open(&settings.database).await?;
+        database.migrate().await?;
+        let connection = database.reads().clone();
+        let database_kind = database.kind();
 
         let stats = Arc::new(CacheStats::default());
         let backends = cache_backends(&settings, Arc::clone(&stats)).await?;
@@ -81,9 +77,9 @@ impl Application {
             settings.auth.token_days,
         )?;
         let hasher = PasswordHasher::new(&settings.auth.hashing)?;
-        let users = Arc::new(SqlUserRepository::new(connection.clone()));
-        let accounts = Accounts::new(users, hasher, tokens, Some(Arc::clone(&cache)));
-        let repository = Arc::new(SqlConversationRepository::new(connection.clone()));
+        let users = Arc::new(database.users());
+        let accounts = Accounts::new(users, hasher, tokens);
+        let repository = Arc::new(database.conversations());
         let conversations = ConversationService::new(
             repository.clone(),
             Arc::clone(&cache),
@@ -262,10 +258,7 @@ async fn cache_backends(
             settings.rate_limits.clone(),
             max_keys,
         )),
-        buffer: Arc::new(MemoryStreamBuffer::new(
-            usize::try_from(config.stream_max_events).unwrap_or(usize::MAX),
-            Duration::from_secs(config.stream_ttl_secs),
-        )),
+        buffer: Arc::new(MemoryStreamBuffer::new(config.memory_stream_limits())),
         probe: Arc::new(MemoryCacheProbe),
     })
 }

@@ -141,6 +141,7 @@ impl From<RepositoryError> for ApiError {
         match error {
             RepositoryError::NotFound => Self::NotFound("Conversation not found"),
             RepositoryError::Conflict(what) => Self::Conflict(what.to_owned()),
+            RepositoryError::UserGone => Self::Unauthorized("User not found".into()),
             RepositoryError::Unavailable(cause) => Self::Unavailable(cause),
             RepositoryError::Other(cause) => Self::Internal(cause),
         }

@@ -1,9 +1,9 @@
 //! Account rules: registration, login (with rehash of legacy hashes), and authentication of a
-//! token to a user, with the profile cached so most authenticated requests skip the database.
+//! token to a user. Every authentication reads the user from the database (one primary-key
+//! lookup): a deleted account is refused at once, whatever any cache holds.
 
 use std::sync::Arc;
 
-use lia_domain::ports::ConversationCache;
 use lia_domain::{Email, NewUser, Password, RepositoryError, User, UserRepository, Username};
 
 use crate::password::{PasswordHasher, Verification};
@@ -57,7 +57,6 @@ pub struct Accounts {
     users: Arc<dyn UserRepository>,
     hasher: PasswordHasher,
     tokens: TokenService,
-    profiles: Option<Arc<dyn ConversationCache>>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -69,19 +68,17 @@ impl std::fmt::Debug for Accounts {
 }
 
 impl Accounts {
-    /// The service over `users`; `profiles` caches users for token authentication.
+    /// The service over `users`.
     #[must_use]
     pub fn new(
         users: Arc<dyn UserRepository>,
         hasher: PasswordHasher,
         tokens: TokenService,
-        profiles: Option<Arc<dyn ConversationCache>>,
     ) -> Self {
         Self {
             users,
             hasher,
             tokens,
-            profiles,
         }
     }
 
@@ -121,7 +118,6 @@ impl Accounts {
                 RepositoryError::Conflict(_) => AccountError::Conflict,
                 other => AccountError::Repository(other),
             })?;
-        self.cache(&user).await;
         Ok(self.session(user))
     }
 
@@ -151,7 +147,6 @@ impl Accounts {
         if needs_rehash {
             self.rehash(&credentials.user, password).await;
         }
-        self.cache(&credentials.user).await;
         Ok(self.session(credentials.user))
     }
 
@@ -161,19 +156,11 @@ impl Accounts {
     /// [`AccountError::Token`] with the refusal reason, or [`AccountError::UserNotFound`].
     pub async fn authenticate(&self, token: &str) -> Result<User, AccountError> {
         let id = self.tokens.verify(token)?;
-        if let Some(profiles) = &self.profiles
-            && let Some(user) = profiles.user(id).await
-        {
-            return Ok(user);
-        }
-        let user = self
-            .users
+        self.users
             .find_by_id(id)
             .await
             .map_err(AccountError::Repository)?
-            .ok_or(AccountError::UserNotFound)?;
-        self.cache(&user).await;
-        Ok(user)
+            .ok_or(AccountError::UserNotFound)
     }
 
     /// A fresh token for an authenticated user.
@@ -185,12 +172,6 @@ impl Accounts {
     fn session(&self, user: User) -> Session {
         let token = self.tokens.issue(user.id);
         Session { user, token }
-    }
-
-    async fn cache(&self, user: &User) {
-        if let Some(profiles) = &self.profiles {
-            profiles.store_user(user).await;
-        }
     }
 
     /// Best effort: a failed rehash leaves the old (still valid) hash in place.

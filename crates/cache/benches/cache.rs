@@ -1,5 +1,5 @@
-//! Cache benchmarks: 100 profiles written in one pipeline versus one command each, a history
-//! page read, and a rate-limit check; in process always, on Redis when
+//! Cache benchmarks: a turn's 20 events written to the stream buffer in one batch versus one
+//! write each, a history page read, and a rate-limit check; in process always, on Redis when
 //! `LIA_BENCH_REDIS_URL` (or `LIA_TEST_REDIS_URL`) is set.
 #![expect(
     clippy::unwrap_used,
@@ -12,20 +12,38 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use lia_cache::{
     CacheConfig, CacheStats, MemoryCache, MemoryRateLimiter, RateLimitConfig, RedisCache,
-    RedisConnection, RedisRateLimiter,
+    RedisConnection, RedisRateLimiter, RedisStreamBuffer,
 };
-use lia_domain::ports::{Cached, ConversationCache, RateLimitScope, RateLimiter};
-use lia_domain::{ConversationId, ConversationSummary, Email, HistoryPage, User, UserId, Username};
+use lia_domain::ports::{
+    BufferedEvent, Cached, ConversationCache, RateLimitScope, RateLimiter, StreamBuffer,
+};
+use lia_domain::{ConversationId, ConversationSummary, HistoryPage, UserId};
 
-fn users() -> Vec<User> {
-    (0..100)
-        .map(|i| User {
-            id: UserId(i),
-            email: Email::parse(&format!("u{i}@example.com")).unwrap(),
-            username: Username::parse(&format!("user{i}")).unwrap(),
-            created_at: lia_domain::clock::now_utc(),
+/// A turn's events: start, 18 chunks, done.
+fn turn_events() -> Vec<BufferedEvent> {
+    (1..=20)
+        .map(|id| BufferedEvent {
+            id,
+            event: "chunk".into(),
+            data: format!("{{\"content\":\"word{id} \"}}"),
         })
         .collect()
+}
+
+/// Appends `events` to a fresh stream, all in one batch or one write each.
+async fn append_turn(buffer: &dyn StreamBuffer, events: &[BufferedEvent], batched: bool) {
+    let stream_id = format!("1-{}", uuid::Uuid::new_v4().simple());
+    if batched {
+        buffer.append(&stream_id, events, true).await.unwrap();
+    } else {
+        for (index, event) in events.iter().enumerate() {
+            let last = index + 1 == events.len();
+            buffer
+                .append(&stream_id, std::slice::from_ref(event), last)
+                .await
+                .unwrap();
+        }
+    }
 }
 
 async fn filled_history(cache: &dyn ConversationCache, user: UserId) {
@@ -92,14 +110,19 @@ fn benches(c: &mut Criterion) {
         },
     );
     runtime.block_on(filled_history(&cache, UserId(1)));
-    let users = users();
+    let buffer = {
+        let _runtime = runtime.enter();
+        RedisStreamBuffer::new(redis_for_buffer(&runtime, &url, &config), 1_000, 60)
+    };
+    let events = turn_events();
     let mut group = c.benchmark_group("redis");
-    group.bench_function("store_100_users_pipelined", |b| {
-        b.to_async(&runtime).iter(|| cache.store_users(&users))
-    });
-    group.bench_function("store_100_users_one_by_one", |b| {
+    group.bench_function("stream_20_events_one_batch", |b| {
         b.to_async(&runtime)
-            .iter(|| cache.store_users_one_by_one(&users))
+            .iter(|| append_turn(&buffer, &events, true))
+    });
+    group.bench_function("stream_20_events_one_write_each", |b| {
+        b.to_async(&runtime)
+            .iter(|| append_turn(&buffer, &events, false))
     });
     group.bench_function("history_page_20", |b| {
         b.to_async(&runtime)
@@ -110,6 +133,21 @@ fn benches(c: &mut Criterion) {
             .iter(|| limiter.check(RateLimitScope::General, "user-1"))
     });
     group.finish();
+}
+
+fn redis_for_buffer(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    config: &CacheConfig,
+) -> RedisConnection {
+    runtime
+        .block_on(RedisConnection::connect(
+            url,
+            config,
+            Arc::new(CacheStats::default()),
+            Duration::from_secs(5),
+        ))
+        .unwrap()
 }
 
 criterion_group!(cache, benches);

@@ -14,24 +14,22 @@ pub struct CacheConfig {
     pub command_timeout_ms: u64,
     /// Key prefix, versioned so deployments (and schema changes) can share one Redis.
     pub key_prefix: String,
-    /// Lifetime of a conversation's context list, refreshed on every append.
-    pub context_ttl_secs: u64,
-    /// Messages kept in a context list.
-    pub context_max_messages: u64,
     /// Lifetime of a cached history.
     pub history_ttl_secs: u64,
     /// Conversations cached per history (the newest ones).
     pub history_max_entries: u64,
     /// Lifetime of a cached first page of a conversation.
     pub detail_ttl_secs: u64,
-    /// Lifetime of a cached user profile.
-    pub user_ttl_secs: u64,
     /// Entries an in-process cache holds at most (per kind).
     pub memory_max_entries: u64,
-    /// Events kept per chat-turn stream.
+    /// Events kept per chat-turn stream in process; on Redis, stream entries (one per
+    /// batch of events, so at least as many events are kept).
     pub stream_max_events: u64,
-    /// How long a finished stream stays replayable.
+    /// How long a finished stream stays replayable (on Redis: after its last write).
     pub stream_ttl_secs: u64,
+    /// Total size of the in-process stream buffer: past it the oldest finished streams are
+    /// evicted first, open ones never. Redis is bounded by its own `maxmemory` instead.
+    pub stream_max_bytes: u64,
 }
 
 impl Default for CacheConfig {
@@ -41,15 +39,25 @@ impl Default for CacheConfig {
             pool_size: 4,
             command_timeout_ms: 500,
             key_prefix: "lia:v1:".into(),
-            context_ttl_secs: 3_600,
-            context_max_messages: 20,
             history_ttl_secs: 300,
             history_max_entries: 200,
             detail_ttl_secs: 600,
-            user_ttl_secs: 900,
             memory_max_entries: 10_000,
             stream_max_events: 10_000,
             stream_ttl_secs: 600,
+            stream_max_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+impl CacheConfig {
+    /// The in-process stream buffer's limits.
+    #[must_use]
+    pub fn memory_stream_limits(&self) -> crate::memory::MemoryStreamLimits {
+        crate::memory::MemoryStreamLimits {
+            max_events_per_stream: usize::try_from(self.stream_max_events).unwrap_or(usize::MAX),
+            ttl: std::time::Duration::from_secs(self.stream_ttl_secs),
+            max_bytes: usize::try_from(self.stream_max_bytes).unwrap_or(usize::MAX),
         }
     }
 }

@@ -7,6 +7,6 @@ pub mod redis;
 mod stats;
 
 pub use config::{CacheConfig, RateLimitConfig};
-pub use memory::{MemoryCache, MemoryRateLimiter, MemoryStreamBuffer};
+pub use memory::{MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, MemoryStreamLimits};
 pub use redis::{RedisCache, RedisConnection, RedisRateLimiter, RedisStreamBuffer};
 pub use stats::{CacheKind, CacheStats};

@@ -6,28 +6,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// What was looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CacheKind {
-    /// Conversation context lists.
-    Context,
     /// History pages.
     History,
     /// Conversation first pages.
     Detail,
-    /// User profiles.
-    User,
 }
 
 impl CacheKind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [Self::Context, Self::History, Self::Detail, Self::User];
+    pub const ALL: [Self; 2] = [Self::History, Self::Detail];
 
     /// The metric label.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Context => "context",
             Self::History => "history",
             Self::Detail => "detail",
-            Self::User => "user",
         }
     }
 
@@ -39,8 +33,8 @@ impl CacheKind {
 /// Counters of one cache.
 #[derive(Debug, Default)]
 pub struct CacheStats {
-    hits: [AtomicU64; 4],
-    misses: [AtomicU64; 4],
+    hits: [AtomicU64; 2],
+    misses: [AtomicU64; 2],
     faults: AtomicU64,
 }
 

@@ -14,6 +14,9 @@ pub struct ChatConfig {
     pub sentiment_timeout_ms: u64,
     /// A system prompt replacing the built-in Lia persona.
     pub system_prompt: Option<String>,
+    /// How long storing a finished turn is retried while the database is unavailable
+    /// (a restart, a failover) before the turn reports a storage error.
+    pub store_retry_ms: u64,
 }
 
 impl Default for ChatConfig {
@@ -23,6 +26,7 @@ impl Default for ChatConfig {
             max_active_turns_per_user: 3,
             sentiment_timeout_ms: 15_000,
             system_prompt: None,
+            store_retry_ms: 30_000,
         }
     }
 }

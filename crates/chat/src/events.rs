@@ -134,10 +134,19 @@ struct SentimentPayload<'a> {
 /// One SSE frame: `id`, `event` and a single `data` line, LF only, ending with a blank line.
 #[must_use]
 pub fn frame(event: &BufferedEvent) -> String {
-    format!(
+    let mut out = String::with_capacity(event.data.len() + 32);
+    write_frame(&mut out, event);
+    out
+}
+
+/// Appends the SSE frame of `event` to `out` (see [`frame`]).
+pub fn write_frame(out: &mut String, event: &BufferedEvent) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
         "id: {}\nevent: {}\ndata: {}\n\n",
         event.id, event.event, event.data
-    )
+    );
 }
 
 #[cfg(test)]

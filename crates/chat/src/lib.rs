@@ -1,10 +1,10 @@
 #![doc = include_str!("../README.md")]
 
-mod active;
 pub mod config;
 pub mod conversations;
 mod error;
 pub mod events;
+mod live;
 pub mod prompt;
 pub mod tasks;
 pub mod turn;
@@ -12,7 +12,7 @@ pub mod turn;
 pub use config::ChatConfig;
 pub use conversations::ConversationService;
 pub use error::ChatError;
-pub use events::{TurnEvent, frame};
+pub use events::{TurnEvent, frame, write_frame};
 pub use tasks::TaskTracker;
 pub use turn::{ChatDependencies, ChatService, StartedTurn, TurnRequest};
 

@@ -36,6 +36,9 @@ pub enum RepositoryError {
     /// A uniqueness rule was violated, e.g. an email that is already registered.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The user the operation acts for no longer exists (a foreign key to `users` failed).
+    #[error("user no longer exists")]
+    UserGone,
     /// The store could not be reached or timed out; retrying later may succeed.
     #[error("storage unavailable")]
     Unavailable(#[source] BoxError),

@@ -62,6 +62,25 @@ pub fn unchanged(previous: &CumulativeSentiment) -> (CumulativeSentiment, Sentim
     (state, result)
 }
 
+/// The rule without an LLM, applied to `previous` (the state stored now): the first-message
+/// rule when nothing was counted yet, the weighted average otherwise, and the state kept
+/// (counted) when there is no message result. A fallback result says nothing about the
+/// message, so it never moves the average. This is what a turn applies when another turn of
+/// the same conversation updated the state while it ran: deterministic, so no update is lost.
+#[must_use]
+pub fn apply(
+    previous: Option<&CumulativeSentiment>,
+    message: Option<&SentimentResult>,
+) -> (CumulativeSentiment, SentimentResult) {
+    let previous = previous.cloned().unwrap_or_default();
+    let message = message.filter(|m| m.source != SentimentSource::Fallback);
+    match message {
+        Some(message) if previous.count == 0 => first_message(message),
+        Some(message) => weighted_average(&previous, message),
+        None => unchanged(&previous),
+    }
+}
+
 /// The cumulative result shown to the user for `state`.
 pub(crate) fn result_of(
     state: &CumulativeSentiment,

@@ -139,33 +139,20 @@ impl SentimentService {
         method: SentimentMethod,
         target: &LlmTarget,
     ) -> (CumulativeSentiment, SentimentResult) {
-        let previous = previous.cloned().unwrap_or_default();
-        // A fallback result says nothing about the message; do not let it move the average.
-        let message = message.filter(|m| m.source != SentimentSource::Fallback);
-        if previous.count == 0
-            && let Some(message) = message
-        {
-            return cumulative::first_message(message);
-        }
+        let known = previous.cloned().unwrap_or_default();
         if method.uses_llm()
-            && previous.count > 0
+            && known.count > 0
             && let Some(registry) = &self.llm
         {
-            {
-                match llm::update_summary(registry, target, &previous, text, self.llm_timeout).await
-                {
-                    Ok(updated) => return updated,
-                    Err(error) => {
-                        self.fallbacks.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(kind = %error.kind(), %error, "cumulative LLM update failed; using the weighted average");
-                    }
+            match llm::update_summary(registry, target, &known, text, self.llm_timeout).await {
+                Ok(updated) => return updated,
+                Err(error) => {
+                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(kind = %error.kind(), %error, "cumulative LLM update failed; using the weighted average");
                 }
             }
         }
-        match message {
-            Some(message) => cumulative::weighted_average(&previous, message),
-            None => cumulative::unchanged(&previous),
-        }
+        cumulative::apply(previous, message)
     }
 
     fn or_fallback(

@@ -27,7 +27,7 @@ struct Fixture {
 
 async fn fixture(connection: DatabaseConnection) -> Fixture {
     lia_store::migrate(&connection).await.unwrap();
-    let users = SqlUserRepository::new(connection.clone());
+    let users = SqlUserRepository::new(lia_store::Database::from_connection(connection.clone()));
     let user = users
         .create(NewUser {
             email: Email::parse("bench@example.com").unwrap(),
@@ -63,7 +63,8 @@ async fn fixture(connection: DatabaseConnection) -> Fixture {
         })
         .collect();
     import_conversations(&connection, others).await.unwrap();
-    let conversations = SqlConversationRepository::new(connection);
+    let conversations =
+        SqlConversationRepository::new(lia_store::Database::from_connection(connection));
     let deep = conversations
         .detail(
             user,

@@ -27,8 +27,16 @@ pub struct StoreConfig {
     pub acquire_timeout_secs: u64,
     /// How long an idle connection above `min_connections` is kept.
     pub idle_timeout_secs: u64,
-    /// How long SQLite waits on a locked database before giving up.
+    /// How long SQLite waits on a database locked by another process before giving up.
     pub sqlite_busy_timeout_secs: u64,
+    /// How long a write waits for SQLite's one write connection before failing as
+    /// unavailable (503).
+    pub sqlite_write_wait_ms: u64,
+    /// PostgreSQL's `statement_timeout` for every statement, in milliseconds (0: none). A
+    /// statement that runs longer is cancelled and reported as unavailable (503). Sent as a
+    /// connection option; behind PgBouncer in transaction mode, set it on the role instead
+    /// (`ALTER ROLE ... SET statement_timeout`) and leave this at 0.
+    pub statement_timeout_ms: u64,
     /// Log every statement at debug level.
     pub log_statements: bool,
 }
@@ -43,6 +51,8 @@ impl Default for StoreConfig {
             acquire_timeout_secs: 5,
             idle_timeout_secs: 300,
             sqlite_busy_timeout_secs: 5,
+            sqlite_write_wait_ms: 5_000,
+            statement_timeout_ms: 10_000,
             log_statements: false,
         }
     }
@@ -63,13 +73,20 @@ impl StoreConfig {
         mask_password(&self.url())
     }
 
-    fn connect_options(&self) -> ConnectOptions {
+    fn connect_options(
+        &self,
+        max_connections: u32,
+        acquire_timeout: Option<Duration>,
+    ) -> ConnectOptions {
         let mut options = ConnectOptions::new(self.url());
         let busy_timeout = Duration::from_secs(self.sqlite_busy_timeout_secs);
+        let statement_timeout = self.statement_timeout_ms;
         options
-            .max_connections(self.max_connections)
-            .min_connections(self.min_connections.min(self.max_connections))
-            .acquire_timeout(Duration::from_secs(self.acquire_timeout_secs))
+            .max_connections(max_connections)
+            .min_connections(self.min_connections.min(max_connections))
+            .acquire_timeout(
+                acquire_timeout.unwrap_or(Duration::from_secs(self.acquire_timeout_secs)),
+            )
             .idle_timeout(Duration::from_secs(self.idle_timeout_secs))
             .sqlx_logging(self.log_statements)
             .map_sqlx_sqlite_opts(move |sqlite| {
@@ -78,17 +95,34 @@ impl StoreConfig {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(busy_timeout)
+            })
+            .map_sqlx_postgres_opts(move |postgres| {
+                if statement_timeout == 0 {
+                    postgres
+                } else {
+                    postgres.options([("statement_timeout", format!("{statement_timeout}ms"))])
+                }
             });
         options
     }
 }
 
-/// Opens the pool described by `config`.
+/// Opens one pool described by `config` (for tools; a service opens a [`crate::Database`]).
 ///
 /// # Errors
 /// [`StoreError::Connect`] when the database cannot be opened.
 pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection, StoreError> {
-    Database::connect(config.connect_options())
+    connect_with(config, config.max_connections, None).await
+}
+
+/// Opens a pool of at most `max_connections`, waiting up to `acquire_timeout` (or the
+/// configured one) for a connection.
+pub(crate) async fn connect_with(
+    config: &StoreConfig,
+    max_connections: u32,
+    acquire_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, StoreError> {
+    Database::connect(config.connect_options(max_connections, acquire_timeout))
         .await
         .map_err(|source| StoreError::Connect {
             target: config.masked_url(),

@@ -2,12 +2,12 @@
 
 mod connect;
 mod conversations;
+mod database;
 mod entities;
 mod error;
 mod mapping;
 mod timestamps;
 mod users;
-mod write_gate;
 
 pub mod bulk;
 #[cfg(feature = "testing")]
@@ -15,6 +15,7 @@ pub mod testing;
 
 pub use connect::{StoreConfig, connect, migrate, pool_usage};
 pub use conversations::SqlConversationRepository;
+pub use database::Database;
 pub use error::StoreError;
 pub use sea_orm::DatabaseConnection;
 pub use users::SqlUserRepository;

@@ -17,12 +17,12 @@ pub(crate) fn from_db(stored: OffsetDateTime) -> OffsetDateTime {
     truncate_to_micros(stored.to_offset(time::UtcOffset::UTC))
 }
 
-/// A timestamp for a new message: now, but strictly after `latest` (the conversation's newest
-/// message), so message order never depends on clocks agreeing across servers.
-pub(crate) fn after(latest: Option<OffsetDateTime>) -> OffsetDateTime {
-    let now = lia_domain::clock::now_utc();
+/// The stored timestamp for a new message: `now` (already as stored), but strictly after
+/// `latest` (the conversation's newest message, as stored), so message order never depends
+/// on clocks agreeing across servers.
+pub(crate) fn after_at(latest: Option<OffsetDateTime>, now: OffsetDateTime) -> OffsetDateTime {
     match latest.map(from_db) {
-        Some(latest) if latest >= now => latest + Duration::microseconds(1),
+        Some(latest) if latest >= from_db(now) => to_db(latest + Duration::microseconds(1)),
         _ => now,
     }
 }
@@ -58,9 +58,11 @@ mod tests {
 
     #[test]
     fn new_messages_come_strictly_after_the_latest() {
+        let now = to_db(lia_domain::clock::now_utc());
         let future = lia_domain::clock::now_utc() + Duration::seconds(5);
-        assert!(after(Some(to_db(future))) > future);
+        assert!(from_db(after_at(Some(to_db(future)), now)) > future);
         let past = datetime!(2000-01-01 0:00 UTC);
-        assert!(after(Some(to_db(past))) > past);
+        assert_eq!(after_at(Some(to_db(past)), now), now);
+        assert_eq!(after_at(None, now), now);
     }
 }

@@ -6,29 +6,26 @@ use lia_domain::{
     Username,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
+use crate::database::Database;
 use crate::entities::user;
 use crate::error::repository_error;
 use crate::mapping::user_from_row;
 use crate::timestamps::to_db;
-use crate::write_gate::WriteGate;
 
 /// Accounts in the `users` table.
 #[derive(Debug, Clone)]
 pub struct SqlUserRepository {
-    connection: DatabaseConnection,
-    writes: WriteGate,
+    database: Database,
 }
 
 impl SqlUserRepository {
-    /// A repository over `connection` (a cheap clone of the pool).
+    /// A repository over `database` (cheap clones of its pools).
     #[must_use]
-    pub fn new(connection: DatabaseConnection) -> Self {
-        let writes = WriteGate::for_connection(&connection);
-        Self { connection, writes }
+    pub fn new(database: Database) -> Self {
+        Self { database }
     }
 }
 
@@ -36,7 +33,6 @@ impl SqlUserRepository {
 impl UserRepository for SqlUserRepository {
     #[tracing::instrument(skip_all)]
     async fn create(&self, new_user: NewUser) -> Result<User, RepositoryError> {
-        let _writing = self.writes.enter().await;
         let now = to_db(lia_domain::clock::now_utc());
         let row = user::ActiveModel {
             email: Set(new_user.email.as_str().to_owned()),
@@ -46,7 +42,7 @@ impl UserRepository for SqlUserRepository {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&self.connection)
+        .insert(self.database.writes())
         .await
         .map_err(repository_error)?;
         user_from_row(row)
@@ -54,10 +50,13 @@ impl UserRepository for SqlUserRepository {
 
     #[tracing::instrument(skip(self))]
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
+        // `all` rather than `one`: a bound `LIMIT` makes SQLite prepare the statement again
+        // on every execution, and a primary-key lookup needs no limit.
         let row = user::Entity::find_by_id(id.0)
-            .one(&self.connection)
+            .all(self.database.reads())
             .await
-            .map_err(repository_error)?;
+            .map_err(repository_error)?
+            .pop();
         row.map(user_from_row).transpose()
     }
 
@@ -68,7 +67,7 @@ impl UserRepository for SqlUserRepository {
     ) -> Result<Option<UserCredentials>, RepositoryError> {
         let row = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(&self.connection)
+            .one(self.database.reads())
             .await
             .map_err(repository_error)?;
         row.map(|row| {
@@ -89,7 +88,7 @@ impl UserRepository for SqlUserRepository {
                     .add(user::Column::Email.eq(email.as_str()))
                     .add(user::Column::Username.eq(username.as_str())),
             )
-            .count(&self.connection)
+            .count(self.database.reads())
             .await
             .map_err(repository_error)?;
         Ok(n_matching > 0)
@@ -108,7 +107,7 @@ impl UserRepository for SqlUserRepository {
                 to_db(lia_domain::clock::now_utc()).into(),
             )
             .filter(user::Column::Id.eq(id.0))
-            .exec(&self.connection)
+            .exec(self.database.writes())
             .await
             .map_err(repository_error)?;
         if result.rows_affected == 0 {

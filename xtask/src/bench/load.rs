@@ -210,21 +210,37 @@ pub(crate) async fn run(
         .into_iter()
         .flatten()
         .collect();
-    let mut outcome = Outcome {
-        elapsed: started.elapsed(),
-        ..Outcome::default()
-    };
-    for (ok, latency, first_chunk) in results {
-        outcome.requests += 1;
-        outcome.errors += usize::from(!ok);
-        outcome.latencies_ms.push(latency.as_secs_f64() * 1e3);
-        if let Some(first) = first_chunk {
-            outcome.first_chunk_ms.push(first.as_secs_f64() * 1e3);
-        }
+    Outcome::from_results(started.elapsed(), results)
+}
+
+impl Outcome {
+    /// The outcome of requests that took `elapsed` in all; each result is (ok, latency, time
+    /// to the first chunk).
+    pub(crate) fn from_results(
+        elapsed: Duration,
+        results: Vec<(bool, Duration, Option<Duration>)>,
+    ) -> Self {
+        let mut outcome = Outcome {
+            elapsed,
+            ..Outcome::default()
+        };
+        outcome.add(results);
+        outcome
     }
-    outcome.latencies_ms.sort_by(f64::total_cmp);
-    outcome.first_chunk_ms.sort_by(f64::total_cmp);
-    outcome
+
+    fn add(&mut self, results: Vec<(bool, Duration, Option<Duration>)>) {
+        let outcome = self;
+        for (ok, latency, first_chunk) in results {
+            outcome.requests += 1;
+            outcome.errors += usize::from(!ok);
+            outcome.latencies_ms.push(latency.as_secs_f64() * 1e3);
+            if let Some(first) = first_chunk {
+                outcome.first_chunk_ms.push(first.as_secs_f64() * 1e3);
+            }
+        }
+        outcome.latencies_ms.sort_by(f64::total_cmp);
+        outcome.first_chunk_ms.sort_by(f64::total_cmp);
+    }
 }
 
 /// Signs in every seeded user once.

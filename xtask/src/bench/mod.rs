@@ -13,6 +13,7 @@
 
 mod load;
 mod process;
+mod raw;
 mod seed;
 mod sustained;
 
@@ -82,7 +83,7 @@ async fn run_sustained(root: &std::path::Path, database: &seed::Database) -> Res
         "sustained: 5 x 10 s, {TURN_CONCURRENCY} concurrent offline turns ({})",
         database.kind
     );
-    let runs = sustained::sustained(&client, &server, &tokens, 5, 10, TURN_CONCURRENCY).await;
+    let runs = sustained::sustained(&server, &tokens, 5, 10, TURN_CONCURRENCY).await?;
     let first = runs.first().map_or(0.0, |r| r.per_second);
     let last = runs.last().map_or(0.0, |r| r.per_second);
     println!(
@@ -118,7 +119,7 @@ async fn run_memory(root: &std::path::Path, database: &seed::Database) -> Result
     let tokens = load::login_all(&client, &server.base_url, seed::USERS).await?;
     let total = 100_000;
     let (after_first, after_all, errors, elapsed) =
-        sustained::long_run(&client, &server, &tokens, total, TURN_CONCURRENCY).await;
+        sustained::long_run(&server, &tokens, total, TURN_CONCURRENCY).await?;
     println!(
         "memory: RSS after 1,000 turns {after_first:.1} MiB, after {total} turns {after_all:.1} MiB (+{:.1} MiB), {errors} errors, {:.0} s",
         after_all - after_first,

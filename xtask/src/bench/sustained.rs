@@ -1,14 +1,16 @@
 //! The turn-speed scenarios: the same load run back to back on one server (so decay with
 //! uptime shows), memory per open stream, and memory after a long series of turns.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use super::load::{Scenario, run};
+use super::load::Scenario;
 use super::process::Server;
+use super::raw::{self, TurnRequests};
 
 /// Figures of one run of the sustained scenario.
 pub(crate) struct RunFigures {
@@ -32,25 +34,38 @@ impl RunFigures {
 }
 
 /// The chat turn the turn-speed scenarios send: the offline provider, `nlp_api` sentiment.
+fn offline_body() -> Value {
+    json!({"message": "I am so happy about my new garden!", "provider": "local", "model": "lia-local", "sentiment_method": "nlp_api"})
+}
+
+/// [`offline_body`] for the reqwest-based helpers.
 pub(crate) fn offline_turn(base: &str, tokens: &[String]) -> Scenario {
     Scenario::chat_with(base, "local", "lia-local", "nlp_api").with_tokens(tokens)
 }
 
+/// [`offline_body`] as raw requests, one per token.
+pub(crate) fn offline_requests(server: &Server, tokens: &[String]) -> Result<Arc<TurnRequests>> {
+    Ok(Arc::new(TurnRequests::new(
+        &server.base_url,
+        tokens,
+        &offline_body(),
+    )?))
+}
+
 /// `runs` back-to-back runs of `seconds` each with `concurrency` turns in flight.
 pub(crate) async fn sustained(
-    client: &reqwest::Client,
     server: &Server,
     tokens: &[String],
     runs: usize,
     seconds: u64,
     concurrency: usize,
-) -> Vec<RunFigures> {
+) -> Result<Vec<RunFigures>> {
+    let requests = offline_requests(server, tokens)?;
     let mut figures = Vec::with_capacity(runs);
     for index in 0..runs {
         let cpu_before = server.cpu_seconds();
-        let outcome = run(
-            client,
-            offline_turn(&server.base_url, tokens),
+        let outcome = raw::run(
+            &requests,
             concurrency,
             usize::MAX,
             Duration::from_secs(seconds),
@@ -80,7 +95,7 @@ pub(crate) async fn sustained(
         );
         figures.push(run);
     }
-    figures
+    Ok(figures)
 }
 
 /// Opens `n` turns whose provider stays silent after its first word and holds them open;
@@ -119,34 +134,26 @@ pub(crate) async fn open_streams(
 
 /// Runs `total` turns, returning the RSS after the first 1,000 and after all of them.
 pub(crate) async fn long_run(
-    client: &reqwest::Client,
     server: &Server,
     tokens: &[String],
     total: usize,
     concurrency: usize,
-) -> (f64, f64, usize, Duration) {
+) -> Result<(f64, f64, usize, Duration)> {
+    let requests = offline_requests(server, tokens)?;
     let started = Instant::now();
-    let first = run(
-        client,
-        offline_turn(&server.base_url, tokens),
-        concurrency,
-        1_000,
-        Duration::from_secs(600),
-    )
-    .await;
+    let first = raw::run(&requests, concurrency, 1_000, Duration::from_secs(600)).await;
     let after_first = server.rss_mib();
-    let rest = run(
-        client,
-        offline_turn(&server.base_url, tokens),
+    let rest = raw::run(
+        &requests,
         concurrency,
         total.saturating_sub(1_000),
         Duration::from_secs(1_800),
     )
     .await;
-    (
+    Ok((
         after_first,
         server.rss_mib(),
         first.errors + rest.errors,
         started.elapsed(),
-    )
+    ))
 }

@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::{Stream, StreamExt};
-use lia_chat::{ChatError, GenerationSettings, SentimentMethod, TurnRequest, frame};
+use lia_chat::{ChatError, GenerationSettings, SentimentMethod, TurnRequest, write_frame};
 use lia_domain::ports::{EventStream, RateLimitScope};
 use lia_domain::{ConversationId, MessageText};
 
@@ -289,19 +289,36 @@ fn event_stream_response(events: EventStream) -> HttpResponse {
 }
 
 fn frames(events: EventStream) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
-    futures::stream::unfold(Some(events), |events| async move {
-        let mut events = events?;
-        match tokio::time::timeout(KEEP_ALIVE, events.next()).await {
-            Err(_) => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(events))),
-            Ok(Some(Ok(event))) => {
-                let last = event.event == "done" || event.event == "error";
-                Some((Ok(Bytes::from(frame(&event))), (!last).then_some(events)))
-            }
-            Ok(Some(Err(error))) => {
-                // Once the headers are out, failures are in-band: end with an `error` event.
-                tracing::warn!(%error, "stream buffer failed while following");
-                let frame = "event: error\ndata: {\"message\":\"The stream was interrupted. Reload the conversation.\",\"kind\":\"unavailable\"}\n\n";
-                Some((Ok(Bytes::from_static(frame.as_bytes())), None))
+    // Every event already available goes out in one write: a turn's events arrive in
+    // batches (as the durable copy takes them), and a write per event would cost a system
+    // call and a wake-up each.
+    let batches = events.ready_chunks(64);
+    futures::stream::unfold(Some(batches), |batches| async move {
+        let mut batches = batches?;
+        match tokio::time::timeout(KEEP_ALIVE, batches.next()).await {
+            Err(_) => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(batches))),
+            Ok(Some(batch)) => {
+                let mut out = String::new();
+                let mut last = false;
+                for item in batch {
+                    match item {
+                        Ok(event) => {
+                            last = event.is_terminal();
+                            write_frame(&mut out, &event);
+                        }
+                        Err(error) => {
+                            // Once the headers are out, failures are in-band: end with an
+                            // `error` event.
+                            tracing::warn!(%error, "stream buffer failed while following");
+                            out.push_str("event: error\ndata: {\"message\":\"The stream was interrupted. Reload the conversation.\",\"kind\":\"unavailable\"}\n\n");
+                            last = true;
+                        }
+                    }
+                    if last {
+                        break;
+                    }
+                }
+                Some((Ok(Bytes::from(out)), (!last).then_some(batches)))
             }
             Ok(None) => None,
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lia_domain::ports::{Cached, ConversationCache, FillToken};
 use lia_domain::{
-    ContextMessage, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
-    MessageAnchor, MessageWindow, User, UserId,
+    ConversationId, ConversationPage, ConversationSummary, HistoryPage, MessageAnchor,
+    MessageWindow, UserId,
 };
 use moka::sync::Cache;
 use time::OffsetDateTime;
@@ -68,15 +68,12 @@ struct DetailEntry {
 
 /// The in-process conversation cache.
 pub struct MemoryCache {
-    context: Cache<ConversationId, Arc<Vec<ContextMessage>>>,
     histories: Cache<UserId, Arc<Mutex<HistoryIndex>>>,
     details: Cache<(ConversationId, u64), Arc<DetailEntry>>,
-    users: Cache<UserId, User>,
     /// Per-user generations; an absent user starts at a random value, so a forgotten
     /// generation can never match an old token.
     generations: Mutex<HashMap<UserId, u64>>,
     max_generations: usize,
-    context_max: usize,
     history_max: usize,
     stats: Arc<CacheStats>,
 }
@@ -93,10 +90,6 @@ impl MemoryCache {
     pub fn new(config: &CacheConfig, stats: Arc<CacheStats>) -> Self {
         let build = |ttl: u64| Duration::from_secs(ttl.max(1));
         Self {
-            context: Cache::builder()
-                .max_capacity(config.memory_max_entries)
-                .time_to_live(build(config.context_ttl_secs))
-                .build(),
             histories: Cache::builder()
                 .max_capacity(config.memory_max_entries)
                 .time_to_live(build(config.history_ttl_secs))
@@ -105,13 +98,8 @@ impl MemoryCache {
                 .max_capacity(config.memory_max_entries)
                 .time_to_live(build(config.detail_ttl_secs))
                 .build(),
-            users: Cache::builder()
-                .max_capacity(config.memory_max_entries)
-                .time_to_live(build(config.user_ttl_secs))
-                .build(),
             generations: Mutex::new(HashMap::new()),
             max_generations: usize::try_from(config.memory_max_entries).unwrap_or(usize::MAX),
-            context_max: usize::try_from(config.context_max_messages).unwrap_or(usize::MAX),
             history_max: usize::try_from(config.history_max_entries).unwrap_or(usize::MAX),
             stats,
         }
@@ -162,35 +150,6 @@ fn detail_key(id: ConversationId, window: MessageWindow) -> Option<(Conversation
 
 #[async_trait]
 impl ConversationCache for MemoryCache {
-    async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>> {
-        let Some(list) = self.context.get(&id) else {
-            self.stats.miss(CacheKind::Context);
-            return None;
-        };
-        self.stats.hit(CacheKind::Context);
-        let skip = list
-            .len()
-            .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
-        Some(list.iter().skip(skip).cloned().collect())
-    }
-
-    async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]) {
-        let skip = messages.len().saturating_sub(self.context_max);
-        self.context
-            .insert(id, Arc::new(messages.iter().skip(skip).cloned().collect()));
-    }
-
-    async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]) {
-        let Some(list) = self.context.get(&id) else {
-            return;
-        };
-        let mut next: Vec<ContextMessage> = list.iter().chain(messages).cloned().collect();
-        let excess = next.len().saturating_sub(self.context_max);
-        next.drain(..excess);
-        // Re-inserting refreshes the expiry, as EXPIRE does in Redis.
-        self.context.insert(id, Arc::new(next));
-    }
-
     async fn history(
         &self,
         user_id: UserId,
@@ -225,14 +184,6 @@ impl ConversationCache for MemoryCache {
         self.if_current(user_id, token, || {
             self.histories.insert(user_id, Arc::new(Mutex::new(index)))
         });
-    }
-
-    async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary) {
-        if let Some(index) = self.histories.get(&user_id)
-            && let Ok(mut index) = index.lock()
-        {
-            index.insert(summary.clone());
-        }
     }
 
     async fn remove_history(&self, user_id: UserId, id: ConversationId) {
@@ -281,27 +232,12 @@ impl ConversationCache for MemoryCache {
     }
 
     async fn invalidate_conversation(&self, user_id: UserId, _id: ConversationId) {
-        // The generation covers every detail page of the owner; the context list stays
-        // valid (a deleted conversation's simply expires, as nothing can read it).
+        // The generation covers every detail page of the owner.
         self.bump(user_id);
     }
 
     async fn invalidate_history(&self, user_id: UserId) {
         self.bump(user_id);
         self.histories.invalidate(&user_id);
-    }
-
-    async fn user(&self, id: UserId) -> Option<User> {
-        let user = self.users.get(&id);
-        if user.is_some() {
-            self.stats.hit(CacheKind::User);
-        } else {
-            self.stats.miss(CacheKind::User);
-        }
-        user
-    }
-
-    async fn store_user(&self, user: &User) {
-        self.users.insert(user.id, user.clone());
     }
 }

@@ -7,4 +7,4 @@ mod stream_buffer;
 
 pub use cache::MemoryCache;
 pub use rate_limit::MemoryRateLimiter;
-pub use stream_buffer::MemoryStreamBuffer;
+pub use stream_buffer::{MemoryStreamBuffer, MemoryStreamLimits};

@@ -1,24 +1,21 @@
-//! [`ConversationCache`] over Redis. Context lists change in MULTI/EXEC transactions
-//! (replace: delete, push, expire; append: push-if-exists, trim, expire); history pages,
-//! fills and moves are Lua scripts (one atomic round trip each); bulk writes go in one
-//! pipeline. Every operation is bounded by the command timeout and fails open.
+//! [`ConversationCache`] over Redis. History pages, fills and guarded detail stores are Lua
+//! scripts (one atomic round trip each); invalidations and removals are MULTI/EXEC
+//! transactions. Every operation is bounded by the command timeout and fails open.
 
 use async_trait::async_trait;
 use fred::prelude::{
-    Expiration, HashesInterface, KeysInterface, ListInterface, SortedSetsInterface,
-    TransactionInterface, Value,
+    HashesInterface, KeysInterface, SortedSetsInterface, TransactionInterface, Value,
 };
 use lia_domain::ports::{Cached, ConversationCache, FillToken};
 use lia_domain::{
-    ContextMessage, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
-    MessageAnchor, MessageWindow, User, UserId,
+    ConversationId, ConversationPage, ConversationSummary, HistoryPage, MessageAnchor,
+    MessageWindow, UserId,
 };
 
 use super::RedisConnection;
-use super::codec::{DetailJson, SummaryJson, UserJson, decode_context, encode_context};
+use super::codec::{DetailJson, SummaryJson};
 use super::scripts::{
     DETAIL_SCRIPT, FILL_HISTORY_SCRIPT, HISTORY_PAGE_SCRIPT, STORE_IF_CURRENT_SCRIPT,
-    UPSERT_HISTORY_SCRIPT,
 };
 use crate::config::CacheConfig;
 use crate::stats::CacheKind;
@@ -46,101 +43,10 @@ impl RedisCache {
     pub fn new(redis: RedisConnection, config: CacheConfig) -> Self {
         Self { redis, config }
     }
-
-    /// Stores many profiles with their TTL in one pipeline (one round trip for all), e.g. to
-    /// warm the cache with recently active users at start-up.
-    pub async fn store_users(&self, users: &[User]) {
-        let pipeline = self.redis.pool.next().pipeline();
-        let ttl = i64::try_from(self.config.user_ttl_secs).unwrap_or(i64::MAX);
-        for user in users {
-            let json = serde_json::to_string(&UserJson::from(user)).unwrap_or_default();
-            let _: Result<(), _> = pipeline
-                .set(
-                    self.redis.keys.user(user.id),
-                    json,
-                    Some(Expiration::EX(ttl)),
-                    None,
-                    false,
-                )
-                .await;
-        }
-        self.redis
-            .bounded("store_users", pipeline.all::<Value>())
-            .await;
-    }
-
-    /// Stores many profiles one command at a time: only for the benchmark that shows what
-    /// the pipeline saves.
-    pub async fn store_users_one_by_one(&self, users: &[User]) {
-        for user in users {
-            self.store_user(user).await;
-        }
-    }
-
-    fn ttl(seconds: u64) -> i64 {
-        i64::try_from(seconds.max(1)).unwrap_or(i64::MAX)
-    }
 }
 
 #[async_trait]
 impl ConversationCache for RedisCache {
-    async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>> {
-        let start = -i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
-        let raw: Vec<String> = self
-            .redis
-            .bounded(
-                "context",
-                self.redis
-                    .pool
-                    .lrange(self.redis.keys.context(id), start, -1),
-            )
-            .await?;
-        if raw.is_empty() {
-            self.redis.stats.miss(CacheKind::Context);
-            return None;
-        }
-        self.redis.stats.hit(CacheKind::Context);
-        raw.iter().map(|item| decode_context(item)).collect()
-    }
-
-    async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]) {
-        let key = self.redis.keys.context(id);
-        let skip = messages.len().saturating_sub(
-            usize::try_from(self.config.context_max_messages).unwrap_or(usize::MAX),
-        );
-        let items: Vec<String> = messages.iter().skip(skip).map(encode_context).collect();
-        let transaction = self.redis.pool.multi();
-        let _: Result<(), _> = transaction.del(&key).await;
-        if !items.is_empty() {
-            let _: Result<(), _> = transaction.rpush(&key, items).await;
-            let _: Result<(), _> = transaction
-                .expire(&key, Self::ttl(self.config.context_ttl_secs), None)
-                .await;
-        }
-        self.redis
-            .bounded("replace_context", transaction.exec::<Value>(true))
-            .await;
-    }
-
-    async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]) {
-        if messages.is_empty() {
-            return;
-        }
-        let key = self.redis.keys.context(id);
-        let max = i64::try_from(self.config.context_max_messages).unwrap_or(i64::MAX);
-        let items: Vec<String> = messages.iter().map(encode_context).collect();
-        let transaction = self.redis.pool.multi();
-        // RPUSHX only appends to an existing list: an absent one is filled from the database.
-        let _: Result<(), _> = transaction.rpushx(&key, items).await;
-        let _: Result<(), _> = transaction.ltrim(&key, -max, -1).await;
-        let _: Result<(), _> = transaction
-            .expire(&key, Self::ttl(self.config.context_ttl_secs), None)
-            .await;
-        self.redis
-            .bounded("append_context", transaction.exec::<Value>(true))
-            .await;
-    }
-
     async fn history(
         &self,
         user_id: UserId,
@@ -229,32 +135,6 @@ impl ConversationCache for RedisCache {
             .bounded(
                 "fill_history",
                 FILL_HISTORY_SCRIPT.evalsha_with_reload::<i64, _, _>(
-                    self.redis.pool.next(),
-                    script_keys,
-                    args,
-                ),
-            )
-            .await;
-    }
-
-    async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary) {
-        let keys = &self.redis.keys;
-        let json = serde_json::to_string(&SummaryJson::from(summary)).unwrap_or_default();
-        let args = vec![
-            score(summary),
-            summary.id.to_string(),
-            json,
-            self.config.history_max_entries.to_string(),
-        ];
-        let script_keys = vec![
-            keys.history(user_id),
-            keys.history_meta(user_id),
-            keys.history_info(user_id),
-        ];
-        self.redis
-            .bounded(
-                "upsert_history",
-                UPSERT_HISTORY_SCRIPT.evalsha_with_reload::<i64, _, _>(
                     self.redis.pool.next(),
                     script_keys,
                     args,
@@ -367,34 +247,5 @@ impl ConversationCache for RedisCache {
         self.redis
             .bounded("invalidate_history", transaction.exec::<Value>(true))
             .await;
-    }
-
-    async fn user(&self, id: UserId) -> Option<User> {
-        let raw: Option<String> = self
-            .redis
-            .bounded("user", self.redis.pool.get(self.redis.keys.user(id)))
-            .await
-            .flatten();
-        let user = raw
-            .and_then(|json| serde_json::from_str::<UserJson>(&json).ok())
-            .map(User::from);
-        if user.is_some() {
-            self.redis.stats.hit(CacheKind::User);
-        } else {
-            self.redis.stats.miss(CacheKind::User);
-        }
-        user
-    }
-
-    async fn store_user(&self, user: &User) {
-        let json = serde_json::to_string(&UserJson::from(user)).unwrap_or_default();
-        let set = self.redis.pool.set::<(), _, _>(
-            self.redis.keys.user(user.id),
-            json,
-            Some(Expiration::EX(Self::ttl(self.config.user_ttl_secs))),
-            None,
-            false,
-        );
-        self.redis.bounded("store_user", set).await;
     }
 }

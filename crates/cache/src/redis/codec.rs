@@ -2,9 +2,8 @@
 //! concerns; these mirrors exist only here, and decoding re-validates.
 
 use lia_domain::{
-    ContextMessage, Conversation, ConversationId, ConversationPage, ConversationSummary,
-    CumulativeSentiment, Email, Message, MessageId, MessageSentiment, ModelInfo, Role, User,
-    UserId, Username,
+    Conversation, ConversationId, ConversationPage, ConversationSummary, CumulativeSentiment,
+    Message, MessageId, MessageSentiment, ModelInfo, Role, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -138,44 +137,4 @@ impl DetailJson {
             has_more: self.has_more,
         }
     }
-}
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct UserJson {
-    id: UserId,
-    email: Email,
-    username: Username,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-}
-
-impl From<&User> for UserJson {
-    fn from(u: &User) -> Self {
-        Self {
-            id: u.id,
-            email: u.email.clone(),
-            username: u.username.clone(),
-            created_at: u.created_at,
-        }
-    }
-}
-
-impl From<UserJson> for User {
-    fn from(u: UserJson) -> Self {
-        Self {
-            id: u.id,
-            email: u.email,
-            username: u.username,
-            created_at: u.created_at,
-        }
-    }
-}
-
-/// Context messages are stored as their own JSON (role and content).
-pub(crate) fn encode_context(message: &ContextMessage) -> String {
-    serde_json::to_string(message).unwrap_or_default()
-}
-
-pub(crate) fn decode_context(raw: &str) -> Option<ContextMessage> {
-    serde_json::from_str(raw).ok()
 }

@@ -10,11 +10,10 @@
 //! | `<p>histmeta:{u:<uid>}` | hash | conversation id → summary JSON |
 //! | `<p>histinfo:{u:<uid>}` | string | `complete` or `partial` |
 //! | `<p>detail:{u:<uid>}:<cid>:<limit>` | string | first page JSON with owner and generation |
-//! | `<p>ctx:{c:<cid>}` | list | context messages, oldest first |
-//! | `<p>user:{u:<uid>}` | string | profile JSON (never a hash of a password) |
 //! | `<p>rl:<scope>:{<key>}` | string | rate-limit theoretical arrival time (µs) |
-//! | `<p>stream:{<stream id>}` | stream | a chat turn's events |
-//! | `<p>stop:{<stream id>}` | string | a stop requested through any instance |
+//! | `<p>stream:{<stream id>}` | stream | a chat turn's events, one entry per batch |
+//! | `<p>ev:{<stream id>}` | channel | a wake-up after each batch appended to that stream |
+//! | `<p>stops` | channel | stop requests (the stream id), heard by every instance |
 
 use lia_domain::ports::RateLimitScope;
 use lia_domain::{ConversationId, UserId};
@@ -52,14 +51,6 @@ impl Keys {
         format!("{}detail:{{u:{user}}}:{id}:{limit}", self.prefix)
     }
 
-    pub(crate) fn context(&self, id: ConversationId) -> String {
-        format!("{}ctx:{{c:{id}}}", self.prefix)
-    }
-
-    pub(crate) fn user(&self, user: UserId) -> String {
-        format!("{}user:{{u:{user}}}", self.prefix)
-    }
-
     pub(crate) fn rate_limit(&self, scope: RateLimitScope, key: &str) -> String {
         let scope = match scope {
             RateLimitScope::Auth => "auth",
@@ -73,8 +64,12 @@ impl Keys {
         format!("{}stream:{{{stream_id}}}", self.prefix)
     }
 
-    pub(crate) fn stop(&self, stream_id: &str) -> String {
-        format!("{}stop:{{{stream_id}}}", self.prefix)
+    pub(crate) fn stream_channel(&self, stream_id: &str) -> String {
+        format!("{}ev:{{{stream_id}}}", self.prefix)
+    }
+
+    pub(crate) fn stops_channel(&self) -> String {
+        format!("{}stops", self.prefix)
     }
 }
 
@@ -92,7 +87,6 @@ mod tests {
             keys.history(user),
             keys.history_meta(user),
             keys.history_info(user),
-            keys.user(user),
         ] {
             assert!(key.starts_with("lia:v1:") && key.contains(tag), "{key}");
         }

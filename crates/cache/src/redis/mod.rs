@@ -5,6 +5,7 @@
 mod cache;
 mod codec;
 mod keys;
+mod notify;
 mod rate_limit;
 mod scripts;
 mod stream_buffer;
@@ -12,6 +13,7 @@ mod stream_buffer;
 use std::sync::Arc;
 use std::time::Duration;
 
+use fred::clients::SubscriberClient;
 use fred::prelude::{Builder, ClientLike, Config, Pool, ReconnectPolicy};
 
 pub use cache::RedisCache;
@@ -30,9 +32,8 @@ pub struct RedisSetupError(String);
 #[derive(Clone)]
 pub struct RedisConnection {
     pub(crate) pool: Pool,
-    /// A separate pool for blocking stream reads, so a follower never holds up cache
-    /// commands queued on the same connection.
-    pub(crate) readers: Pool,
+    /// The instance's one publish-subscribe connection (stream wake-ups, stop requests).
+    pub(crate) subscriber: SubscriberClient,
     pub(crate) keys: keys::Keys,
     pub(crate) timeout: Duration,
     pub(crate) stats: Arc<CacheStats>,
@@ -61,33 +62,30 @@ impl RedisConnection {
         connect_wait: Duration,
     ) -> Result<Self, RedisSetupError> {
         let timeout = Duration::from_millis(config.command_timeout_ms.max(1));
-        let build = |size: usize, command_timeout: Duration| -> Result<Pool, RedisSetupError> {
-            let mut redis_config =
-                Config::from_url(url).map_err(|e| RedisSetupError(e.to_string()))?;
-            redis_config.fail_fast = false;
-            Builder::from_config(redis_config)
-                .with_performance_config(|performance| {
-                    performance.default_command_timeout = command_timeout
-                })
-                .with_connection_config(|connection| {
-                    connection.connection_timeout = Duration::from_secs(3);
-                    connection.internal_command_timeout = Duration::from_secs(3);
-                    connection.max_command_attempts = 2;
-                })
-                .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-                .build_pool(size.max(1))
-                .map_err(|e| RedisSetupError(e.to_string()))
-        };
-        let pool = build(config.pool_size, timeout)?;
-        let readers = build(config.pool_size.max(2), Duration::from_secs(10))?;
-        for pool in [&pool, &readers] {
-            // The connection tasks live as long as the pools; their handles are not needed.
-            drop(pool.connect_pool());
-        }
+        let mut redis_config = Config::from_url(url).map_err(|e| RedisSetupError(e.to_string()))?;
+        redis_config.fail_fast = false;
+        let mut builder = Builder::from_config(redis_config);
+        builder
+            .with_performance_config(|performance| performance.default_command_timeout = timeout)
+            .with_connection_config(|connection| {
+                connection.connection_timeout = Duration::from_secs(3);
+                connection.internal_command_timeout = Duration::from_secs(3);
+                connection.max_command_attempts = 2;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
+        let pool = builder
+            .build_pool(config.pool_size.max(1))
+            .map_err(|e| RedisSetupError(e.to_string()))?;
+        let subscriber = builder
+            .build_subscriber_client()
+            .map_err(|e| RedisSetupError(e.to_string()))?;
+        // The connection tasks live as long as the clients; their handles are not needed.
+        drop(pool.connect_pool());
+        drop(subscriber.connect());
         let waited = tokio::time::timeout(connect_wait, async {
             (
                 pool.wait_for_connect().await,
-                readers.wait_for_connect().await,
+                subscriber.wait_for_connect().await,
             )
         })
         .await;
@@ -96,7 +94,7 @@ impl RedisConnection {
         }
         Ok(Self {
             pool,
-            readers,
+            subscriber,
             keys: keys::Keys::new(&config.key_prefix),
             timeout,
             stats,

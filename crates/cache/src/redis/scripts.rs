@@ -49,23 +49,6 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 ";
 
-/// Inserts or moves one entry in a cached history (O(log N)); trims to the maximum size,
-/// marking the cache partial when it drops entries. KEYS: zset, meta, info.
-/// ARGV: score, id, json, max.
-const UPSERT_HISTORY: &str = r"
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
-if excess > 0 then
-  local dropped = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
-  redis.call('HDEL', KEYS[2], unpack(dropped))
-  redis.call('SET', KEYS[3], 'partial', 'KEEPTTL')
-end
-return 1
-";
-
 /// A detail page and the generation. KEYS: detail, gen. ARGV: random gen.
 /// Returns {detail json or false, generation}.
 const DETAIL: &str = r"
@@ -107,8 +90,6 @@ pub(crate) static HISTORY_PAGE_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(HISTORY_PAGE));
 pub(crate) static FILL_HISTORY_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(FILL_HISTORY));
-pub(crate) static UPSERT_HISTORY_SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::from_lua(UPSERT_HISTORY));
 pub(crate) static DETAIL_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::from_lua(DETAIL));
 pub(crate) static STORE_IF_CURRENT_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(STORE_IF_CURRENT));

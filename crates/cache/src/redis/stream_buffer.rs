@@ -1,221 +1,345 @@
-//! [`StreamBuffer`] over Redis Streams: each chat turn's events are appended (bounded with
-//! `MAXLEN ~`, expiring) to one stream, read back after a given event id, and followed live
-//! with blocking `XREAD`, so a client can re-attach through any server instance. A final
-//! `closed` entry tells followers the turn is over.
+//! [`StreamBuffer`] over Redis Streams: the durable, cross-instance copy of each chat turn.
+//!
+//! - A batch of events is one stream entry (fields `<event id>` → `<name>\n<json>`, plus
+//!   `closed` on the last one), written with its expiry and a wake-up `PUBLISH` in one
+//!   `MULTI`/`EXEC`: one round trip per batch, whatever its size. The stream is capped with
+//!   `MAXLEN ~` and expires `ttl_secs` after its last write.
+//! - Followers on this instance watch the stream's channel through the instance's single
+//!   subscriber connection ([`super::notify`]) and read new entries with `XRANGE` after the
+//!   last one they saw; a periodic re-read covers a lost message.
+//! - A stop request is published on one channel that every instance listens to.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::prelude::{Expiration, KeysInterface, StreamsInterface, TransactionInterface, Value};
-use fred::types::streams::XReadResponse;
-use lia_domain::ports::{BufferedEvent, EventStream, StreamBuffer, StreamBufferError};
+use fred::prelude::{
+    KeysInterface, PubsubInterface, StreamsInterface, TransactionInterface, Value,
+};
+use lia_domain::ports::{
+    BufferedEvent, EventStream, StopRequests, StoredStream, StreamBuffer, StreamBufferError,
+};
 
 use super::RedisConnection;
+use super::notify::{Notifications, Watch};
 
-/// How long one blocking read waits before checking again.
-const BLOCK_MS: u64 = 1_000;
+/// How long a follower waits for a wake-up before reading again anyway.
+const REREAD_AFTER: Duration = Duration::from_secs(5);
+/// Entries read per `XRANGE`.
+const READ_COUNT: u64 = 256;
+/// Consecutive failed reads after which a follower gives up (about half a minute).
+const MAX_FAILED_READS: u32 = 6;
 
 /// The Redis stream buffer.
 #[derive(Debug, Clone)]
 pub struct RedisStreamBuffer {
     redis: RedisConnection,
-    max_events: u64,
+    max_entries: i64,
     ttl_secs: i64,
+    notifications: Arc<Notifications>,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl RedisStreamBuffer {
-    /// A buffer over `redis` keeping about `max_events` per stream for `ttl_secs`.
+    /// A buffer over `redis` keeping about `max_entries` batches per stream, each stream for
+    /// `ttl_secs` after its last write. Starts the instance's notification dispatcher, so it
+    /// must be called inside a Tokio runtime.
     #[must_use]
-    pub fn new(redis: RedisConnection, max_events: u64, ttl_secs: u64) -> Self {
+    pub fn new(redis: RedisConnection, max_entries: u64, ttl_secs: u64) -> Self {
+        let notifications = Arc::new(Notifications::start(
+            redis.subscriber.clone(),
+            redis.keys.stops_channel(),
+        ));
         Self {
             redis,
-            max_events: max_events.max(1),
+            max_entries: i64::try_from(max_entries.max(1)).unwrap_or(i64::MAX),
             ttl_secs: i64::try_from(ttl_secs.max(1)).unwrap_or(i64::MAX),
+            notifications,
+            round_trips: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    async fn add(
-        &self,
-        stream_id: &str,
-        fields: Vec<(&str, String)>,
-    ) -> Result<(), StreamBufferError> {
-        let key = self.redis.keys.stream(stream_id);
-        let transaction = self.redis.pool.multi();
-        let cap = (
-            "MAXLEN",
-            "~",
-            i64::try_from(self.max_events).unwrap_or(i64::MAX),
-        );
-        let _: Result<(), _> = transaction.xadd(&key, false, cap, "*", fields).await;
-        let _: Result<(), _> = transaction.expire(&key, self.ttl_secs, None).await;
-        match tokio::time::timeout(self.redis.timeout, transaction.exec::<Value>(true)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(StreamBufferError::Unavailable(Box::new(error))),
-            Err(_) => Err(StreamBufferError::Unavailable(
-                "stream append timed out".into(),
-            )),
-        }
+    /// Commands sent so far by appends, reads and stop requests, counted as round trips
+    /// (a `MULTI`/`EXEC` is one): the work counter of this backend.
+    #[must_use]
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    fn count_round_trip(&self) {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StreamBufferError> {
+        self.count_round_trip();
+        let exists: i64 = bounded(self.redis.timeout, self.redis.pool.exists(key)).await?;
+        Ok(exists > 0)
     }
 }
 
-type Entry = (String, HashMap<String, String>);
-
-/// An entry as an event, `None` for the closing marker or an unreadable entry.
-fn event_of(fields: &HashMap<String, String>) -> Option<BufferedEvent> {
-    Some(BufferedEvent {
-        id: fields.get("id")?.parse().ok()?,
-        event: fields.get("event")?.clone(),
-        data: fields.get("data")?.clone(),
-    })
+/// Runs a Redis command within `timeout`, as a stream-buffer error.
+async fn bounded<T>(
+    timeout: Duration,
+    operation: impl Future<Output = Result<T, fred::error::Error>>,
+) -> Result<T, StreamBufferError> {
+    match tokio::time::timeout(timeout, operation).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(StreamBufferError::Unavailable(Box::new(error))),
+        Err(_) => Err(StreamBufferError::Unavailable(
+            "stream buffer command timed out".into(),
+        )),
+    }
 }
 
+/// One decoded stream entry: its id, its events and whether it closes the stream.
+#[derive(Debug, Default)]
+struct Entry {
+    entry_id: String,
+    events: Vec<BufferedEvent>,
+    closed: bool,
+}
+
+/// Decodes an `XRANGE` reply (RESP2 arrays or RESP3 maps), skipping what it cannot read.
+fn decode_entries(reply: Value) -> Vec<Entry> {
+    let Value::Array(entries) = reply else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let Value::Array(mut parts) = entry else {
+                return None;
+            };
+            if parts.len() != 2 {
+                return None;
+            }
+            let fields = parts.pop()?;
+            let entry_id = parts.pop()?.as_string()?;
+            let pairs: Vec<(String, String)> = match fields {
+                Value::Array(flat) => flat
+                    .chunks_exact(2)
+                    .filter_map(|pair| {
+                        Some((pair.first()?.as_string()?, pair.get(1)?.as_string()?))
+                    })
+                    .collect(),
+                Value::Map(map) => map
+                    .inner()
+                    .into_iter()
+                    .filter_map(|(key, value)| Some((key.as_str()?.to_owned(), value.as_string()?)))
+                    .collect(),
+                _ => return None,
+            };
+            let mut decoded = Entry {
+                entry_id,
+                ..Entry::default()
+            };
+            for (field, value) in pairs {
+                if field == "closed" {
+                    decoded.closed = true;
+                } else if let (Ok(id), Some((event, data))) =
+                    (field.parse::<u64>(), value.split_once('\n'))
+                {
+                    decoded.events.push(BufferedEvent {
+                        id,
+                        event: event.to_owned(),
+                        data: data.to_owned(),
+                    });
+                }
+            }
+            Some(decoded)
+        })
+        .collect()
+}
+
+/// A follower of one stream on this instance.
 struct Follower {
-    redis: RedisConnection,
+    buffer: RedisStreamBuffer,
     key: String,
-    last_entry: String,
+    /// The last entry read; the next read starts after it.
+    last_entry: Option<String>,
+    /// The last event id yielded.
     after: u64,
-    pending: VecDeque<Entry>,
+    pending: VecDeque<BufferedEvent>,
+    closed: bool,
+    watch: Watch,
+    failed_reads: u32,
 }
 
 impl Follower {
-    /// The next batch of entries after `last_entry`, waiting up to `BLOCK_MS`.
-    async fn read(&mut self) -> Result<(), StreamBufferError> {
-        let reply: Value = self
-            .redis
-            .readers
-            .xread(
-                Some(100),
-                Some(BLOCK_MS),
-                self.key.as_str(),
-                self.last_entry.as_str(),
-            )
-            .await
-            .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
-        if reply.is_null() {
-            let exists: i64 = self
+    /// Reads the entries after `last_entry`; false when the stream no longer exists.
+    async fn read(&mut self) -> Result<bool, StreamBufferError> {
+        let start = self
+            .last_entry
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+        self.buffer.count_round_trip();
+        let reply: Value = bounded(
+            self.buffer.redis.timeout,
+            self.buffer
                 .redis
                 .pool
-                .exists(self.key.as_str())
-                .await
-                .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
-            return if exists == 0 {
-                Err(StreamBufferError::NotFound)
-            } else {
-                Ok(())
-            };
+                .xrange(self.key.as_str(), start, "+", Some(READ_COUNT)),
+        )
+        .await?;
+        let entries = decode_entries(reply);
+        if entries.is_empty() {
+            return self.buffer.exists(&self.key).await;
         }
-        let response: XReadResponse<String, String, String, String> =
-            reply
-                .into_xread_response()
-                .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
-        for (_, entries) in response {
-            self.pending.extend(entries);
+        for entry in entries {
+            self.last_entry = Some(entry.entry_id);
+            self.pending
+                .extend(entry.events.into_iter().filter(|e| e.id > self.after));
+            self.closed |= entry.closed;
         }
-        Ok(())
+        Ok(true)
+    }
+
+    async fn next(mut self) -> Option<(Result<BufferedEvent, StreamBufferError>, Self)> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                self.after = event.id;
+                return Some((Ok(event), self));
+            }
+            if self.closed {
+                return None;
+            }
+            // Mark the wake-ups seen before reading, so one that arrives during the read
+            // is not lost.
+            self.watch.changes.borrow_and_update();
+            match self.read().await {
+                Ok(true) => {
+                    self.failed_reads = 0;
+                    if !self.pending.is_empty() || self.closed {
+                        continue;
+                    }
+                }
+                // Expired or evicted: the follower ends.
+                Ok(false) => return None,
+                Err(error) => {
+                    self.failed_reads += 1;
+                    if self.failed_reads >= MAX_FAILED_READS {
+                        return Some((Err(error), self.finished()));
+                    }
+                }
+            }
+            // A wake-up, or a periodic re-read in case a message was lost.
+            let _ = tokio::time::timeout(REREAD_AFTER, self.watch.changes.changed()).await;
+        }
+    }
+
+    fn finished(mut self) -> Self {
+        self.closed = true;
+        self.pending.clear();
+        self
     }
 }
 
 #[async_trait]
 impl StreamBuffer for RedisStreamBuffer {
-    async fn append(&self, stream_id: &str, event: BufferedEvent) -> Result<(), StreamBufferError> {
-        self.add(
-            stream_id,
-            vec![
-                ("id", event.id.to_string()),
-                ("event", event.event),
-                ("data", event.data),
-            ],
-        )
-        .await
-    }
-
-    async fn close(&self, stream_id: &str) -> Result<(), StreamBufferError> {
-        self.add(stream_id, vec![("closed", "1".to_owned())]).await
-    }
-
-    async fn request_stop(&self, stream_id: &str) -> Result<(), StreamBufferError> {
+    async fn append(
+        &self,
+        stream_id: &str,
+        events: &[BufferedEvent],
+        close: bool,
+    ) -> Result<(), StreamBufferError> {
         let key = self.redis.keys.stream(stream_id);
-        let exists = tokio::time::timeout(
-            self.redis.timeout,
-            self.redis.pool.exists::<i64, _>(key.as_str()),
-        )
-        .await
-        .map_err(|_| StreamBufferError::Unavailable("stream lookup timed out".into()))?
-        .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
-        if exists == 0 {
-            return Err(StreamBufferError::NotFound);
+        let mut fields: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.id.to_string(), format!("{}\n{}", e.event, e.data)))
+            .collect();
+        if close {
+            fields.push(("closed".to_owned(), "1".to_owned()));
         }
-        let set = self.redis.pool.set::<(), _, _>(
-            self.redis.keys.stop(stream_id),
-            "1",
-            Some(Expiration::EX(self.ttl_secs)),
-            None,
-            false,
-        );
-        match tokio::time::timeout(self.redis.timeout, set).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(StreamBufferError::Unavailable(Box::new(error))),
-            Err(_) => Err(StreamBufferError::Unavailable(
-                "stop request timed out".into(),
-            )),
+        if fields.is_empty() {
+            return Ok(());
         }
-    }
-
-    async fn stop_requested(&self, stream_id: &str) -> bool {
-        let flag: Option<Option<String>> = self
-            .redis
-            .bounded(
-                "stop_requested",
-                self.redis.pool.get(self.redis.keys.stop(stream_id)),
-            )
+        let transaction = self.redis.pool.multi();
+        let cap = ("MAXLEN", "~", self.max_entries);
+        let _: Result<(), _> = transaction.xadd(&key, false, cap, "*", fields).await;
+        let _: Result<(), _> = transaction.expire(&key, self.ttl_secs, None).await;
+        let _: Result<(), _> = transaction
+            .publish(self.redis.keys.stream_channel(stream_id), "")
             .await;
-        flag.flatten().is_some()
+        self.count_round_trip();
+        bounded(self.redis.timeout, transaction.exec::<Value>(true)).await?;
+        Ok(())
     }
 
     async fn follow(&self, stream_id: &str, after: u64) -> Result<EventStream, StreamBufferError> {
         let key = self.redis.keys.stream(stream_id);
-        let exists = tokio::time::timeout(
-            self.redis.timeout,
-            self.redis.pool.exists::<i64, _>(key.as_str()),
-        )
-        .await
-        .map_err(|_| StreamBufferError::Unavailable("stream lookup timed out".into()))?
-        .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
-        if exists == 0 {
-            return Err(StreamBufferError::NotFound);
-        }
-        let follower = Follower {
-            redis: self.redis.clone(),
+        // Watch before the first read, so an append between the two is not missed.
+        let watch = self
+            .notifications
+            .watch(self.redis.keys.stream_channel(stream_id))
+            .await
+            .map_err(|e| StreamBufferError::Unavailable(Box::new(e)))?;
+        let mut follower = Follower {
+            buffer: self.clone(),
             key,
-            last_entry: "0-0".to_owned(),
+            last_entry: None,
             after,
             pending: VecDeque::new(),
+            closed: false,
+            watch,
+            failed_reads: 0,
         };
-        Ok(Box::pin(futures::stream::unfold(
-            Some(follower),
-            |state| async move {
-                let mut follower = state?;
+        if !follower.read().await? {
+            return Err(StreamBufferError::NotFound);
+        }
+        Ok(Box::pin(futures::stream::unfold(follower, Follower::next)))
+    }
+
+    async fn read(&self, stream_id: &str) -> Result<StoredStream, StreamBufferError> {
+        let key = self.redis.keys.stream(stream_id);
+        self.count_round_trip();
+        let reply: Value = bounded(
+            self.redis.timeout,
+            self.redis.pool.xrange(key.as_str(), "-", "+", None),
+        )
+        .await?;
+        let entries = decode_entries(reply);
+        if entries.is_empty() {
+            return Err(StreamBufferError::NotFound);
+        }
+        let mut stored = StoredStream::default();
+        for entry in entries {
+            stored.events.extend(entry.events);
+            stored.closed |= entry.closed;
+        }
+        Ok(stored)
+    }
+
+    async fn request_stop(&self, stream_id: &str) -> Result<(), StreamBufferError> {
+        if !self.exists(&self.redis.keys.stream(stream_id)).await? {
+            return Err(StreamBufferError::NotFound);
+        }
+        self.count_round_trip();
+        let _: i64 = bounded(
+            self.redis.timeout,
+            self.redis
+                .pool
+                .next()
+                .publish(self.redis.keys.stops_channel(), stream_id),
+        )
+        .await?;
+        Ok(())
+    }
+
+    fn stop_requests(&self) -> StopRequests {
+        let receiver = self.notifications.stops();
+        Box::pin(futures::stream::unfold(
+            receiver,
+            |mut receiver| async move {
                 loop {
-                    if let Some((entry_id, fields)) = follower.pending.pop_front() {
-                        follower.last_entry = entry_id;
-                        if fields.contains_key("closed") {
-                            return None;
-                        }
-                        match event_of(&fields) {
-                            Some(event) if event.id > follower.after => {
-                                follower.after = event.id;
-                                return Some((Ok(event), Some(follower)));
-                            }
-                            _ => continue,
-                        }
-                    }
-                    match follower.read().await {
-                        Ok(()) => {}
-                        Err(StreamBufferError::NotFound) => return None,
-                        Err(error) => return Some((Err(error), None)),
+                    match receiver.recv().await {
+                        Ok(stream_id) => return Some((stream_id, receiver)),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
                 }
             },
-        )))
+        ))
     }
 }

@@ -1,24 +1,15 @@
-//! The conversation cache: TTLs, atomic context replacement, history order and removal, the
-//! owner check on detail, and the fill-after-invalidate rule.
-
-use std::time::Duration;
+//! The conversation cache: history order and removal, partial histories, the owner check on
+//! detail, and the fill-after-invalidate rule.
 
 use lia_cache::{CacheKind, RateLimitConfig};
 use lia_domain::ports::{Cached, FillToken};
 use lia_domain::{
-    ContextMessage, Conversation, ConversationId, ConversationPage, ConversationSummary,
-    HistoryPage, MessageWindow, Role, UserId,
+    Conversation, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
+    MessageWindow, UserId,
 };
 use time::OffsetDateTime;
 
 use crate::backends::backends;
-
-fn message(text: &str) -> ContextMessage {
-    ContextMessage {
-        role: Role::User,
-        content: text.to_owned(),
-    }
-}
 
 fn summary(minutes_ago: i64, title: &str) -> ConversationSummary {
     let at = lia_domain::clock::now_utc() - time::Duration::minutes(minutes_ago);
@@ -45,73 +36,7 @@ async fn miss_token<T: std::fmt::Debug>(read: Cached<T>) -> FillToken {
 }
 
 #[tokio::test]
-async fn context_lists_are_trimmed_appended_only_when_present_and_expire() {
-    for backend in backends(RateLimitConfig::default()).await {
-        let id = ConversationId::new_v7();
-        backend
-            .cache
-            .append_context(id, &[message("ignored")])
-            .await;
-        assert_eq!(
-            backend.cache.context(id, 10).await,
-            None,
-            "{}: append does not create",
-            backend.name
-        );
-        let messages: Vec<ContextMessage> = (0..8).map(|i| message(&format!("m{i}"))).collect();
-        backend.cache.replace_context(id, &messages).await;
-        let cached = backend.cache.context(id, 10).await.unwrap();
-        assert_eq!(
-            cached,
-            messages[2..],
-            "{}: trimmed to the newest 6",
-            backend.name
-        );
-        backend.cache.append_context(id, &[message("m8")]).await;
-        let last_three = backend.cache.context(id, 3).await.unwrap();
-        assert_eq!(last_three, [message("m6"), message("m7"), message("m8")]);
-        tokio::time::sleep(Duration::from_millis(1_300)).await;
-        assert_eq!(
-            backend.cache.context(id, 10).await,
-            None,
-            "{}: expired",
-            backend.name
-        );
-        assert!(
-            backend.stats.hits(CacheKind::Context) >= 2
-                && backend.stats.misses(CacheKind::Context) >= 2
-        );
-    }
-}
-
-#[tokio::test]
-async fn racing_replacements_leave_one_writers_whole_list() {
-    for backend in backends(RateLimitConfig::default()).await {
-        let id = ConversationId::new_v7();
-        let writers = (0..20).map(|writer| {
-            let cache = backend.cache.clone();
-            tokio::spawn(async move {
-                let list: Vec<ContextMessage> =
-                    (0..5).map(|k| message(&format!("w{writer}-{k}"))).collect();
-                cache.replace_context(id, &list).await;
-            })
-        });
-        futures::future::join_all(writers).await;
-        let list = backend.cache.context(id, 10).await.unwrap();
-        assert_eq!(list.len(), 5, "{}", backend.name);
-        let writer = list[0].content.split('-').next().unwrap().to_owned();
-        assert!(
-            list.iter()
-                .enumerate()
-                .all(|(k, m)| m.content == format!("{writer}-{k}")),
-            "{}: {list:?}",
-            backend.name
-        );
-    }
-}
-
-#[tokio::test]
-async fn history_pages_follow_updates_and_removals() {
+async fn history_pages_follow_removals_and_invalidation() {
     for backend in backends(RateLimitConfig::default()).await {
         let user = UserId(1);
         let page = HistoryPage::new(0, 2).unwrap();
@@ -139,17 +64,6 @@ async fn history_pages_follow_updates_and_removals() {
             backend.name
         );
 
-        let moved = ConversationSummary {
-            updated_at: lia_domain::clock::now_utc(),
-            message_count: 4,
-            ..a.clone()
-        };
-        backend.cache.upsert_history(user, &moved).await;
-        let Cached::Hit(first) = backend.cache.history(user, page).await else {
-            panic!()
-        };
-        assert_eq!(titles(&first), ["a", "c"], "{}", backend.name);
-        assert_eq!(first[0].message_count, 4);
         backend.cache.remove_history(user, c.id).await;
         let Cached::Hit(all) = backend
             .cache
@@ -158,7 +72,13 @@ async fn history_pages_follow_updates_and_removals() {
         else {
             panic!()
         };
-        assert_eq!(titles(&all), ["a", "b"], "{}", backend.name);
+        assert_eq!(titles(&all), ["b", "a"], "{}", backend.name);
+        assert!(
+            backend.stats.hits(CacheKind::History) >= 3
+                && backend.stats.misses(CacheKind::History) >= 1,
+            "{}: hits and misses are counted",
+            backend.name
+        );
 
         backend.cache.invalidate_history(user).await;
         assert!(matches!(
@@ -287,26 +207,6 @@ async fn detail_pages_are_served_only_to_their_owner_until_invalidated() {
                 Cached::Miss(_)
             ),
             "{}: invalidated",
-            backend.name
-        );
-    }
-}
-
-#[tokio::test]
-async fn user_profiles_round_trip() {
-    for backend in backends(RateLimitConfig::default()).await {
-        let user = lia_domain::User {
-            id: UserId(42),
-            email: lia_domain::Email::parse("ada@example.com").unwrap(),
-            username: lia_domain::Username::parse("ada").unwrap(),
-            created_at: lia_domain::clock::now_utc(),
-        };
-        assert_eq!(backend.cache.user(user.id).await, None);
-        backend.cache.store_user(&user).await;
-        assert_eq!(
-            backend.cache.user(user.id).await,
-            Some(user),
-            "{}",
             backend.name
         );
     }

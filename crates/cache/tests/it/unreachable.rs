@@ -8,7 +8,7 @@ use lia_cache::{
     CacheConfig, CacheStats, RateLimitConfig, RedisCache, RedisConnection, RedisRateLimiter,
 };
 use lia_domain::ports::{Cached, ConversationCache, RateLimitScope, RateLimiter};
-use lia_domain::{ConversationId, HistoryPage, UserId};
+use lia_domain::{ConversationId, HistoryPage, MessageWindow, UserId};
 
 #[tokio::test]
 async fn a_closed_port_makes_every_operation_fail_open_within_the_timeout() {
@@ -37,19 +37,21 @@ async fn a_closed_port_makes_every_operation_fail_open_within_the_timeout() {
     let limiter = RedisRateLimiter::new(redis.clone(), RateLimitConfig::default());
 
     let started = Instant::now();
-    assert_eq!(cache.context(ConversationId::new_v7(), 10).await, None);
     assert_eq!(
         cache.history(UserId(1), HistoryPage::default()).await,
         Cached::Unavailable
     );
-    cache
-        .store_user(&lia_domain::User {
-            id: UserId(1),
-            email: lia_domain::Email::parse("a@example.com").unwrap(),
-            username: lia_domain::Username::parse("ada").unwrap(),
-            created_at: lia_domain::clock::now_utc(),
-        })
-        .await;
+    assert_eq!(
+        cache
+            .detail(
+                UserId(1),
+                ConversationId::new_v7(),
+                MessageWindow::default()
+            )
+            .await,
+        Cached::Unavailable
+    );
+    cache.invalidate_history(UserId(1)).await;
     assert!(limiter.check(RateLimitScope::Auth, "ip").await.is_err());
     assert!(redis.ping().await.is_err());
     assert!(

@@ -1,27 +1,26 @@
-//! The chat turn (`ARCHITECTURE.md`, "The chat turn"): store the user message, load the
-//! context, then generate in a tracked task that runs independently of the HTTP connection,
-//! with every event in the stream buffer so a client can re-attach and replay.
+//! The chat turn (`ARCHITECTURE.md`, "The chat turn"): store the user message with the
+//! turn's durable record and read the context in one transaction, then generate in a tracked
+//! task that runs independently of the HTTP connection. Events go to the turn's in-memory
+//! log, which followers here read; a flusher copies it to the stream buffer in batches, for
+//! followers on other instances and for replay.
 
+mod request;
 mod run;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures::StreamExt;
 use lia_domain::ports::{ConversationCache, EventStream, NewTurn, StreamBuffer};
-use lia_domain::{
-    ContextMessage, ConversationId, ConversationRepository, ConversationSummary, MessageId,
-    MessageText, Role, UserId,
-};
-use lia_llm::{
-    ChatMessage, ChatRequest, ChatRole, GenerationSettings, ProviderRegistry, ResponseFormat,
-};
+use lia_domain::{ConversationId, ConversationRepository, MessageId, MessageText, UserId};
+use lia_llm::{GenerationSettings, ProviderRegistry};
 use lia_sentiment::{SentimentMethod, SentimentService};
+use serde::{Deserialize, Serialize};
 
-use crate::active::ActiveTurns;
 use crate::config::ChatConfig;
 use crate::error::ChatError;
 use crate::events::TurnEvent;
-use crate::prompt::system_prompt;
+use crate::live::{FlushPolicy, LiveTurns};
 use crate::tasks::TaskTracker;
 
 /// A validated request for one turn.
@@ -41,6 +40,13 @@ pub struct TurnRequest {
     pub sentiment_method: SentimentMethod,
     /// Sampling settings.
     pub settings: GenerationSettings,
+}
+
+/// What the durable record keeps of a request besides its ids, for a continuation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RecordedRequest {
+    pub(crate) sentiment_method: String,
+    pub(crate) settings: GenerationSettings,
 }
 
 /// A started turn.
@@ -76,7 +82,8 @@ struct Inner {
     llm: Arc<ProviderRegistry>,
     sentiment: Arc<SentimentService>,
     tracker: TaskTracker,
-    active: ActiveTurns,
+    live: LiveTurns,
+    flush_policy: FlushPolicy,
     config: ChatConfig,
     counters: ChatCounters,
 }
@@ -93,9 +100,9 @@ impl std::fmt::Debug for ChatService {
 pub struct ChatDependencies {
     /// Conversations and messages.
     pub repository: Arc<dyn ConversationRepository>,
-    /// The read-through cache.
+    /// The read-through cache (invalidated by each turn).
     pub cache: Arc<dyn ConversationCache>,
-    /// Where every turn's events go.
+    /// The durable, cross-instance copy of every turn's events.
     pub buffer: Arc<dyn StreamBuffer>,
     /// The LLM providers.
     pub llm: Arc<ProviderRegistry>,
@@ -106,7 +113,8 @@ pub struct ChatDependencies {
 }
 
 impl ChatService {
-    /// The service over `dependencies`.
+    /// The service over `dependencies`. Starts listening for stop requests pushed through
+    /// the stream buffer, on the tracker's runtime.
     #[must_use]
     pub fn new(dependencies: ChatDependencies, config: ChatConfig) -> Self {
         let ChatDependencies {
@@ -117,7 +125,7 @@ impl ChatService {
             sentiment,
             tracker,
         } = dependencies;
-        Self {
+        let service = Self {
             inner: Arc::new(Inner {
                 repository,
                 cache,
@@ -125,11 +133,35 @@ impl ChatService {
                 llm,
                 sentiment,
                 tracker,
-                active: ActiveTurns::default(),
+                live: LiveTurns::default(),
+                flush_policy: FlushPolicy::default(),
                 config,
                 counters: ChatCounters::default(),
             }),
-        }
+        };
+        service.listen_for_stops();
+        service
+    }
+
+    /// Stops requested through any instance arrive by push; those for turns generating here
+    /// stop them (the requester already checked the owner).
+    fn listen_for_stops(&self) {
+        let mut requests = self.inner.buffer.stop_requests();
+        let live = self.inner.live.clone();
+        let shutdown = self.inner.tracker.shutdown_token().clone();
+        self.inner.tracker.spawn_loop("stop_listener", async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok::<(), String>(()),
+                    request = requests.next() => match request {
+                        Some(stream_id) => {
+                            live.stop(&stream_id, None);
+                        }
+                        None => return Ok(()),
+                    },
+                }
+            }
+        });
     }
 
     /// The provider registry (for validation at the edge).
@@ -141,7 +173,7 @@ impl ChatService {
     /// Turns generating now.
     #[must_use]
     pub fn active_turns(&self) -> usize {
-        self.inner.active.count()
+        self.inner.live.generating()
     }
 
     /// Turn counters.
@@ -168,95 +200,55 @@ impl ChatService {
             .provider(&request.provider)
             .map_err(|_| ChatError::UnknownProvider(request.provider.clone()))?;
         let stream_id = format!("{}-{}", request.user_id, uuid::Uuid::new_v4().simple());
-        let slot = inner
-            .active
-            .acquire(
+        let registration = inner
+            .live
+            .register(
                 request.user_id,
                 &stream_id,
                 inner.config.max_active_turns_per_user,
             )
             .ok_or(ChatError::TooManyActiveTurns)?;
+        let recorded = RecordedRequest {
+            sentiment_method: request.sentiment_method.as_str().to_owned(),
+            settings: request.settings,
+        };
         let turn = inner
             .repository
             .start_turn(NewTurn {
                 user_id: request.user_id,
                 conversation_id: request.conversation_id,
                 content: request.text.clone(),
+                context_limit: inner.config.context_messages,
+                stream_id: stream_id.clone(),
+                provider: provider.name().to_owned(),
+                model: request.model.clone(),
+                request: serde_json::to_string(&recorded).unwrap_or_else(|_| "{}".to_owned()),
             })
             .await?;
         let conversation_id = turn.conversation.id;
-        let user_message = ContextMessage {
-            role: Role::User,
-            content: request.text.as_str().to_owned(),
-        };
-        inner
-            .cache
-            .append_context(conversation_id, std::slice::from_ref(&user_message))
-            .await;
-        // The history gains (or moves) this conversation now, not only when the turn ends, so
-        // a sidebar refresh during generation shows it; the generation bump comes first.
+        // The sidebar shows (or moves) this conversation at once; cached pages are stale.
         inner
             .cache
             .invalidate_conversation(request.user_id, conversation_id)
             .await;
-        inner
-            .cache
-            .upsert_history(
-                request.user_id,
-                &ConversationSummary {
-                    id: conversation_id,
-                    title: turn.conversation.title.clone(),
-                    created_at: turn.conversation.created_at,
-                    updated_at: turn.conversation.updated_at,
-                    message_count: turn.previous_messages + 1,
-                },
-            )
-            .await;
-        let context = match self.context(request.user_id, conversation_id).await {
-            Ok(context) => context,
-            Err(error) => {
-                // The user message is stored: answer it without history rather than fail.
-                tracing::warn!(%error, "context unavailable; answering without it");
-                vec![user_message.clone()]
-            }
-        };
+        inner.cache.invalidate_history(request.user_id).await;
 
+        registration.log.push(&TurnEvent::Start {
+            conversation_id,
+            message_id: turn.user_message_id,
+            stream_id: stream_id.clone(),
+        });
+        inner.counters.started.fetch_add(1, Ordering::Relaxed);
         let started = StartedTurn {
             stream_id: stream_id.clone(),
             conversation_id,
             message_id: turn.user_message_id,
         };
-        let start = TurnEvent::Start {
-            conversation_id,
-            message_id: turn.user_message_id,
-            stream_id: stream_id.clone(),
-        };
-        inner.buffer.append(&stream_id, start.buffered(1)).await?;
-        inner.counters.started.fetch_add(1, Ordering::Relaxed);
-
-        let structured = request.sentiment_method == SentimentMethod::Structured;
-        let mut messages = vec![ChatMessage::new(
-            ChatRole::System,
-            system_prompt(inner.config.system_prompt.as_deref(), structured),
-        )];
-        messages.extend(context.into_iter().map(|m| {
-            let role = if m.role == Role::User {
-                ChatRole::User
-            } else {
-                ChatRole::Assistant
-            };
-            ChatMessage::new(role, m.content)
-        }));
-        let llm_request = ChatRequest {
-            model: request.model.clone(),
-            messages,
-            settings: request.settings,
-            format: if structured {
-                ResponseFormat::Structured
-            } else {
-                ResponseFormat::Text
-            },
-        };
+        let llm_request = request::chat_request(
+            inner.config.system_prompt.as_deref(),
+            &turn.context,
+            &request,
+        );
         let generation = run::Generation {
             service: self.clone(),
             request,
@@ -265,47 +257,12 @@ impl ChatService {
             stream_id,
             conversation_id,
             user_message_id: turn.user_message_id,
-            previous_messages: turn.previous_messages,
-            title: turn.conversation.title.clone(),
-            created_at: turn.conversation.created_at,
-            previous_state: turn.conversation.sentiment_state.clone(),
-            slot,
+            start_state: turn.conversation.sentiment_state.clone(),
         };
-        inner.tracker.spawn("chat_turn", generation.run());
+        inner
+            .tracker
+            .spawn("chat_turn", generation.run(registration));
         Ok(started)
-    }
-
-    /// The last context messages including the new user message, without empty ones (a turn
-    /// stopped before its first token leaves no context, and some providers refuse empty parts).
-    async fn context(
-        &self,
-        user_id: UserId,
-        id: ConversationId,
-    ) -> Result<Vec<ContextMessage>, ChatError> {
-        let messages = self.load_context(user_id, id).await?;
-        Ok(messages
-            .into_iter()
-            .filter(|m| !m.content.trim().is_empty())
-            .collect())
-    }
-
-    /// From the cache, else from the database (then cached).
-    async fn load_context(
-        &self,
-        user_id: UserId,
-        id: ConversationId,
-    ) -> Result<Vec<ContextMessage>, ChatError> {
-        let limit = self.inner.config.context_messages + 1;
-        if let Some(messages) = self.inner.cache.context(id, limit).await {
-            return Ok(messages);
-        }
-        let messages = self
-            .inner
-            .repository
-            .recent_messages(user_id, id, limit)
-            .await?;
-        self.inner.cache.replace_context(id, &messages).await;
-        Ok(messages)
     }
 
     /// Every event of `user`'s stream after `after`, then live events until it ends.
@@ -321,12 +278,16 @@ impl ChatService {
         if !owned_by(stream_id, user_id) {
             return Err(ChatError::NotFound);
         }
+        // A turn generating (or still flushing) here is read from memory.
+        if let Some(log) = self.inner.live.log(stream_id) {
+            return Ok(log.follow(after));
+        }
         Ok(self.inner.buffer.follow(stream_id, after).await?)
     }
 
     /// Stops `user`'s turn; its partial reply is stored with finish reason `stopped`. A turn
-    /// generating on another server instance is asked through the stream buffer, which that
-    /// instance polls.
+    /// generating on another server instance is asked through the stream buffer, which
+    /// pushes the request to every instance.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] when no such stream of theirs exists.
@@ -334,20 +295,21 @@ impl ChatService {
         if !owned_by(stream_id, user_id) {
             return Err(ChatError::NotFound);
         }
-        if self.inner.active.stop(user_id, stream_id) {
+        if self.inner.live.stop(stream_id, Some(user_id)) {
             return Ok(());
         }
         Ok(self.inner.buffer.request_stop(stream_id).await?)
     }
 
-    /// Shutdown: asks every turn to wrap up now, storing what it has with finish reason
-    /// `interrupted`, and waits up to `deadline` for them to finish storing.
+    /// Shutdown: service loops end, turns get half of `deadline` to finish on their own, then
+    /// the rest are asked to wrap up now, storing what they have with finish reason
+    /// `interrupted`. True when every turn finished in time.
     pub async fn shutdown(&self, deadline: std::time::Duration) -> bool {
-        let finished_in_time = self.inner.tracker.drain(deadline / 2).await;
-        if finished_in_time {
+        self.inner.tracker.stop_loops(deadline / 4).await;
+        if self.inner.tracker.drain(deadline / 2).await {
             return true;
         }
-        self.inner.active.interrupt_all();
+        self.inner.live.interrupt_all();
         self.inner.tracker.drain(deadline / 2).await
     }
 }

@@ -1,26 +1,27 @@
-//! One generation, from the first token to the stored reply: stream from the provider while
+//! One generation, from the provider call to the stored reply: stream from the provider while
 //! the message's sentiment is computed alongside, then the cumulative update, then one
-//! transaction storing reply and sentiment, then the caches, then `sentiment` and `done`.
-//! A stop or a shutdown ends the stream early and stores what was generated.
+//! transaction storing reply and sentiment (retried while the database is unavailable), then
+//! the caches, then `sentiment` and `done`. A stop or a shutdown ends the generation at any
+//! point, even while the provider call is still opening, and stores what was generated.
+//! Events go to the turn's in-memory log; the flusher runs alongside, copying it to the
+//! stream buffer.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lia_domain::ports::FinishedTurn;
+use lia_domain::ports::{FinishOutcome, FinishedTurn, StoredReply};
 use lia_domain::{
-    ContextMessage, ConversationId, ConversationSummary, CumulativeSentiment, FinishReason,
-    MessageId, MessageSentiment, ModelInfo, Role, SentimentResult,
+    ConversationId, CumulativeSentiment, FinishReason, MessageId, ModelInfo, RepositoryError,
+    SentimentResult,
 };
 use lia_llm::{ChatRequest, LlmError, StreamEvent, StructuredSentiment};
 use lia_sentiment::{LlmTarget, SentimentMethod};
-use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::{ChatService, TurnRequest};
-use crate::active::{Interruption, TurnSlot};
 use crate::events::TurnEvent;
+use crate::live::{Interruption, LiveLog, Registration, flush};
 
 pub(super) struct Generation {
     pub(super) service: ChatService,
@@ -30,15 +31,9 @@ pub(super) struct Generation {
     pub(super) stream_id: String,
     pub(super) conversation_id: ConversationId,
     pub(super) user_message_id: MessageId,
-    pub(super) previous_messages: u64,
-    pub(super) title: Option<String>,
-    pub(super) created_at: OffsetDateTime,
-    pub(super) previous_state: Option<CumulativeSentiment>,
-    pub(super) slot: TurnSlot,
+    /// The conversation's sentiment state when the user message was stored.
+    pub(super) start_state: Option<CumulativeSentiment>,
 }
-
-/// How often a turn checks for a stop requested through another instance.
-const STOP_POLL: Duration = Duration::from_millis(250);
 
 /// What the provider produced.
 #[derive(Default)]
@@ -50,108 +45,85 @@ struct Reply {
     structured: Option<StructuredSentiment>,
 }
 
-/// Appends events with consecutive ids; a buffer failure is logged and the turn goes on, so
-/// the reply is still stored even if a follower misses it.
-struct Emitter<'a> {
-    service: &'a ChatService,
-    stream_id: &'a str,
-    next_id: &'a AtomicU64,
-}
-
-impl Emitter<'_> {
-    async fn emit(&mut self, event: TurnEvent) {
-        let buffered = event.buffered(self.next_id.fetch_add(1, Ordering::SeqCst));
-        if let Err(error) = self
-            .service
-            .inner
-            .buffer
-            .append(self.stream_id, buffered)
-            .await
-        {
-            tracing::warn!(stream_id = self.stream_id, %error, "stream buffer append failed");
-        }
-    }
-}
-
 impl Generation {
-    /// Runs the turn. Whatever happens inside, even a panic, the stream ends with a last event
-    /// and is closed, so no follower waits forever.
-    pub(super) async fn run(self) -> Result<(), String> {
-        let service = self.service.clone();
-        let next_id = AtomicU64::new(2);
-        let outcome = AssertUnwindSafe(self.generate(&next_id))
-            .catch_unwind()
-            .await;
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                let mut emitter = Emitter {
-                    service: &service,
-                    stream_id: &self.stream_id,
-                    next_id: &next_id,
-                };
-                emitter
-                    .emit(TurnEvent::Error {
-                        message: "An error occurred processing your request.".into(),
-                        kind: "internal".into(),
-                    })
-                    .await;
+    /// Runs the turn, with the flusher alongside. Whatever happens inside, even a panic, the
+    /// log ends with a last event and is closed, so no follower waits forever; the turn stays
+    /// registered (for local followers) until its copy in the stream buffer is complete.
+    pub(super) async fn run(self, registration: Registration) -> Result<(), String> {
+        let Registration {
+            log,
+            interruption,
+            slot,
+            entry,
+        } = registration;
+        let inner = &self.service.inner;
+        let generation = async {
+            let outcome = AssertUnwindSafe(self.generate(&log, interruption))
+                .catch_unwind()
+                .await;
+            let outcome = outcome.unwrap_or_else(|_| {
+                log.push(&TurnEvent::Error {
+                    message: "An error occurred processing your request.".into(),
+                    kind: "internal".into(),
+                });
                 Err("the turn panicked".to_owned())
-            }
+            });
+            log.close();
+            drop(slot);
+            outcome
         };
-        if let Err(error) = service.inner.buffer.close(&self.stream_id).await {
-            tracing::warn!(stream_id = %self.stream_id, %error, "stream buffer close failed");
-        }
-        drop(self.slot);
+        let flusher = flush(
+            &log,
+            inner.buffer.as_ref(),
+            &self.stream_id,
+            inner.flush_policy,
+            inner.tracker.shutdown_token(),
+        );
+        let (outcome, ()) = tokio::join!(generation, flusher);
+        drop(entry);
         outcome
     }
 
-    async fn generate(&self, next_id: &AtomicU64) -> Result<(), String> {
-        let service = &self.service;
-        let mut emitter = Emitter {
-            service,
-            stream_id: &self.stream_id,
-            next_id,
-        };
+    async fn generate(
+        &self,
+        log: &LiveLog,
+        interruption: watch::Receiver<Interruption>,
+    ) -> Result<(), String> {
+        let inner = &self.service.inner;
         let target = LlmTarget {
             provider: self.request.provider.clone(),
             model: self.request.model.clone(),
         };
         let method = self.request.sentiment_method;
         let text = self.request.text.as_str();
-        let sentiment = service.inner.sentiment.clone();
-        let sentiment_timeout = Duration::from_millis(service.inner.config.sentiment_timeout_ms);
+        let sentiment_timeout = Duration::from_millis(inner.config.sentiment_timeout_ms);
         let per_message = async {
             if method == SentimentMethod::Structured {
                 return None;
             }
-            let analysis =
-                tokio::time::timeout(sentiment_timeout, sentiment.analyze(method, text, &target))
-                    .await;
-            Some(analysis.unwrap_or_else(|_| timed_out_result()))
+            let analysis = inner.sentiment.analyze(method, text, &target);
+            let result = tokio::time::timeout(sentiment_timeout, analysis).await;
+            Some(result.unwrap_or_else(|_| timed_out_result()))
         };
-        let interruption = self.slot.interruption.clone();
         let structured = method == SentimentMethod::Structured;
         let (reply, message_result) = tokio::join!(
-            stream_reply(
-                service,
-                &self.provider_name,
-                &self.llm_request,
-                interruption,
-                structured,
-                &mut emitter
-            ),
+            stream_reply(self, interruption, structured, log),
             per_message
         );
-        self.finish(&mut emitter, reply, message_result, &target)
-            .await
+        let message = match message_result {
+            Some(result) => result,
+            None => inner
+                .sentiment
+                .from_structured(reply.structured.as_ref(), &target),
+        };
+        self.finish(log, reply, message, &target).await
     }
 
     async fn finish(
         &self,
-        emitter: &mut Emitter<'_>,
+        log: &LiveLog,
         reply: Reply,
-        message_result: Option<SentimentResult>,
+        message: SentimentResult,
         target: &LlmTarget,
     ) -> Result<(), String> {
         let inner = &self.service.inner;
@@ -161,158 +133,179 @@ impl Generation {
                 .failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(kind = error.kind(), %error, "generation failed");
-            if reply.text.is_empty() {
-                emitter.emit(error_event(error)).await;
-                return Ok(());
-            }
         }
         let finish = if reply.error.is_some() {
             FinishReason::Error
         } else {
             reply.finish.unwrap_or(FinishReason::Stop)
         };
-        let method = self.request.sentiment_method;
-        let message = match message_result {
-            Some(result) => result,
-            None => inner
-                .sentiment
-                .from_structured(reply.structured.as_ref(), target),
-        };
-        let update = inner.sentiment.update_cumulative(
-            self.previous_state.as_ref(),
-            Some(&message),
-            self.request.text.as_str(),
-            method,
-            target,
-        );
-        let (state, cumulative) = tokio::time::timeout(
-            Duration::from_millis(inner.config.sentiment_timeout_ms),
-            update,
-        )
-        .await
-        .unwrap_or_else(|_| {
-            // Too slow: the plain average still moves the state by this message.
-            let previous = self.previous_state.clone().unwrap_or_default();
-            lia_sentiment::cumulative::weighted_average(&previous, &message)
+        let stored_reply = (reply.error.is_none() || !reply.text.is_empty()).then(|| StoredReply {
+            text: storable(&reply.text),
+            model_info: ModelInfo {
+                provider: self.provider_name.clone(),
+                model: self.request.model.clone(),
+                thoughts: (!reply.thoughts.is_empty())
+                    .then(|| reply.thoughts.iter().map(|t| storable(t)).collect()),
+                finish_reason: Some(finish),
+            },
         });
-        let model_info = ModelInfo {
-            provider: self.provider_name.clone(),
-            model: self.request.model.clone(),
-            thoughts: (!reply.thoughts.is_empty()).then(|| reply.thoughts.clone()),
-            finish_reason: Some(finish),
-        };
-        let stored = inner
-            .repository
-            .finish_turn(FinishedTurn {
+        let cumulate = self.cumulate(&message, target).await;
+        let stored = self
+            .store(FinishedTurn {
                 user_id: self.request.user_id,
                 conversation_id: self.conversation_id,
                 user_message_id: self.user_message_id,
-                reply: reply.text.clone(),
-                model_info,
-                user_sentiment: Some(MessageSentiment {
-                    message: Some(message.clone()),
-                    cumulative: Some(cumulative.clone()),
-                }),
-                sentiment_state: Some(state),
+                stream_id: self.stream_id.clone(),
+                reply: stored_reply,
+                message_sentiment: Some(message.clone()),
+                cumulate,
             })
             .await;
-        if let Err(error) = stored {
-            emitter
-                .emit(TurnEvent::Error {
+        let cumulative = match stored {
+            Ok(FinishOutcome::Stored { cumulative, .. }) => cumulative,
+            Ok(FinishOutcome::AlreadyFinished) => {
+                log.push(&TurnEvent::Error {
+                    message: "This reply was interrupted. Reload the conversation.".into(),
+                    kind: "interrupted".into(),
+                });
+                return Err("the turn was already finished elsewhere".to_owned());
+            }
+            Err(RepositoryError::NotFound) => {
+                log.push(&TurnEvent::Error {
+                    message: "The conversation was deleted.".into(),
+                    kind: "not_found".into(),
+                });
+                return Ok(());
+            }
+            Err(error) => {
+                log.push(&TurnEvent::Error {
                     message: "The reply could not be saved.".into(),
                     kind: "storage".into(),
-                })
-                .await;
-            return Err(format!("storing the reply failed: {error}"));
-        }
-        self.update_caches(&reply.text).await;
+                });
+                return Err(format!("storing the reply failed: {error}"));
+            }
+        };
+        // The reply moved the conversation and changed its first page.
+        inner
+            .cache
+            .invalidate_conversation(self.request.user_id, self.conversation_id)
+            .await;
+        inner.cache.invalidate_history(self.request.user_id).await;
         match &reply.error {
-            Some(error) => emitter.emit(error_event(error)).await,
+            Some(error) => {
+                log.push(&error_event(error));
+            }
             None => {
-                emitter
-                    .emit(TurnEvent::Sentiment {
-                        message: Some(Box::new(message)),
-                        cumulative: Some(Box::new(cumulative)),
-                    })
-                    .await;
-                emitter.emit(TurnEvent::Done(finish)).await;
+                log.push(&TurnEvent::Sentiment {
+                    message: Some(Box::new(message)),
+                    cumulative: cumulative.map(Box::new),
+                });
+                log.push(&TurnEvent::Done(finish));
             }
         }
         Ok(())
     }
 
-    /// After the commit: the context gains the reply, the history moves this conversation to
-    /// the top with its new count, and cached detail pages of the owner are invalidated.
-    async fn update_caches(&self, reply: &str) {
-        let cache = &self.service.inner.cache;
-        let user = self.request.user_id;
-        cache
-            .append_context(
-                self.conversation_id,
-                &[ContextMessage {
-                    role: Role::Assistant,
-                    content: reply.to_owned(),
-                }],
-            )
-            .await;
-        let summary = ConversationSummary {
-            id: self.conversation_id,
-            title: self.title.clone(),
-            created_at: self.created_at,
-            updated_at: lia_domain::clock::now_utc(),
-            message_count: self.previous_messages + 2,
-        };
-        cache.upsert_history(user, &summary).await;
-        cache
-            .invalidate_conversation(user, self.conversation_id)
-            .await;
+    /// The cumulative update, computed now from the state known when the turn started (an
+    /// LLM update may take a while), and applied inside the finishing transaction to the
+    /// state stored then: unchanged, the precomputed result stands; changed by an
+    /// overlapping turn, the deterministic rule is applied to the newer state instead, so no
+    /// update is lost.
+    async fn cumulate(
+        &self,
+        message: &SentimentResult,
+        target: &LlmTarget,
+    ) -> lia_domain::ports::Cumulate {
+        let inner = &self.service.inner;
+        let base = self.start_state.clone();
+        let update = inner.sentiment.update_cumulative(
+            base.as_ref(),
+            Some(message),
+            self.request.text.as_str(),
+            self.request.sentiment_method,
+            target,
+        );
+        let precomputed = tokio::time::timeout(
+            Duration::from_millis(inner.config.sentiment_timeout_ms),
+            update,
+        )
+        .await
+        .unwrap_or_else(|_| lia_sentiment::cumulative::apply(base.as_ref(), Some(message)));
+        let message = message.clone();
+        std::sync::Arc::new(move |stored: Option<&CumulativeSentiment>| {
+            if stored == base.as_ref() {
+                precomputed.clone()
+            } else {
+                lia_sentiment::cumulative::apply(stored, Some(&message))
+            }
+        })
+    }
+
+    /// The finishing transaction, retried with backoff while the database is unavailable
+    /// (a restart, a failover), for up to `store_retry_ms`. Retrying is safe: the
+    /// transaction claims the turn's record first, so a commit that did happen is not
+    /// repeated.
+    async fn store(&self, turn: FinishedTurn) -> Result<FinishOutcome, RepositoryError> {
+        let inner = &self.service.inner;
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(inner.config.store_retry_ms);
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let outcome = inner.repository.finish_turn(turn.clone()).await;
+            match outcome {
+                Err(RepositoryError::Unavailable(error))
+                    if tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tracing::warn!(%error, retry_in_ms = pause.as_millis(), "storing the reply failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
     }
 }
 
-/// Streams the provider's reply into events until it ends, fails, or is interrupted.
+/// Streams the provider's reply into events until it ends, fails, or is interrupted (also
+/// while the call is still opening, retries included).
 async fn stream_reply(
-    service: &ChatService,
-    provider: &str,
-    request: &ChatRequest,
+    generation: &Generation,
     mut interruption: watch::Receiver<Interruption>,
     structured: bool,
-    emitter: &mut Emitter<'_>,
+    log: &LiveLog,
 ) -> Reply {
     let mut reply = Reply::default();
-    let mut stream = match service.inner.llm.stream(provider, request).await {
-        Ok(stream) => stream,
-        Err(error) => {
-            reply.error = Some(error);
+    let inner = &generation.service.inner;
+    let opening = inner
+        .llm
+        .stream(&generation.provider_name, &generation.llm_request);
+    let mut stream = tokio::select! {
+        opened = opening => match opened {
+            Ok(stream) => stream,
+            Err(error) => {
+                reply.error = Some(error);
+                return reply;
+            }
+        },
+        why = interrupted(&mut interruption) => {
+            reply.finish = Some(why);
             return reply;
         }
     };
-    // A stop may also be requested through another server instance, via the stream buffer.
-    let mut stop_poll = tokio::time::interval(STOP_POLL);
-    stop_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = stop_poll.tick() => {
-                if service.inner.buffer.stop_requested(emitter.stream_id).await {
-                    reply.finish = Some(FinishReason::Stopped);
-                    break;
-                }
-            }
-            changed = interruption.changed() => {
-                let why = if changed.is_ok() { *interruption.borrow() } else { Interruption::None };
-                match why {
-                    Interruption::Stopped => { reply.finish = Some(FinishReason::Stopped); break; }
-                    Interruption::Shutdown => { reply.finish = Some(FinishReason::Interrupted); break; }
-                    Interruption::None => {}
-                }
+            why = interrupted(&mut interruption) => {
+                reply.finish = Some(why);
+                break;
             }
             item = stream.next() => match item {
                 Some(Ok(StreamEvent::Text(text))) => {
                     reply.text.push_str(&text);
-                    emitter.emit(TurnEvent::Chunk(text)).await;
+                    log.push(&TurnEvent::Chunk(text));
                 }
                 Some(Ok(StreamEvent::Thought(thought))) if !structured => {
-                    reply.thoughts.push(thought.clone());
-                    emitter.emit(TurnEvent::Thought(thought)).await;
+                    log.push(&TurnEvent::Thought(thought.clone()));
+                    reply.thoughts.push(thought);
                 }
                 Some(Ok(StreamEvent::Finished(reason))) => {
                     reply.finish = Some(match reason {
@@ -328,6 +321,31 @@ async fn stream_reply(
         }
     }
     reply
+}
+
+/// Resolves when the turn is asked to end early, with the finish reason to store.
+async fn interrupted(interruption: &mut watch::Receiver<Interruption>) -> FinishReason {
+    loop {
+        match *interruption.borrow_and_update() {
+            Interruption::Stopped => return FinishReason::Stopped,
+            Interruption::Shutdown => return FinishReason::Interrupted,
+            Interruption::None => {}
+        }
+        if interruption.changed().await.is_err() {
+            // The signal is gone with the registry: nothing will interrupt this turn.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Text as every backend stores it: PostgreSQL refuses NUL in text, so a model that emits
+/// one gets it replaced rather than the reply lost.
+fn storable(text: &str) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The per-message result when the analysis took longer than allowed.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use lia_cache::{CacheConfig, CacheStats, MemoryCache, MemoryStreamBuffer};
+use lia_cache::{CacheConfig, CacheStats, MemoryCache, MemoryStreamBuffer, MemoryStreamLimits};
 use lia_chat::{
     ChatConfig, ChatDependencies, ChatService, GenerationSettings, SentimentMethod, TaskTracker,
     TurnRequest,
@@ -17,7 +17,7 @@ use lia_domain::{
 };
 use lia_llm::{LlmConfig, ProviderRegistry};
 use lia_sentiment::{SentimentConfig, SentimentService};
-use lia_store::{SqlConversationRepository, SqlUserRepository, StoreConfig};
+use lia_store::{Database, StoreConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply() {
@@ -26,9 +26,10 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
         sqlite_path: dir.path().join("lia.db").display().to_string(),
         ..StoreConfig::default()
     };
-    let connection = lia_store::connect(&store).await.unwrap();
-    lia_store::migrate(&connection).await.unwrap();
-    let user = SqlUserRepository::new(connection.clone())
+    let database = Database::open(&store).await.unwrap();
+    database.migrate().await.unwrap();
+    let user = database
+        .users()
         .create(NewUser {
             email: Email::parse("ada@example.com").unwrap(),
             username: Username::parse("ada").unwrap(),
@@ -36,12 +37,12 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
         })
         .await
         .unwrap();
-    let repository = Arc::new(SqlConversationRepository::new(connection));
+    let repository = Arc::new(database.conversations());
     let mut llm = LlmConfig::default();
     llm.local.pace_ms = 100;
     let registry = Arc::new(ProviderRegistry::from_config(&llm, None).unwrap());
     let buffer: Arc<dyn StreamBuffer> =
-        Arc::new(MemoryStreamBuffer::new(1_000, Duration::from_secs(60)));
+        Arc::new(MemoryStreamBuffer::new(MemoryStreamLimits::default()));
     let chat = ChatService::new(
         ChatDependencies {
             repository: repository.clone(),
@@ -77,7 +78,8 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
     let mut events = chat.follow(user.id, &started.stream_id, 0).await.unwrap();
     while events.next().await.unwrap().unwrap().event != "chunk" {}
 
-    // Another instance shares only the buffer: it asks through it.
+    // Another instance shares only the buffer: it asks through it, and the request is
+    // pushed to the generating instance.
     buffer.request_stop(&started.stream_id).await.unwrap();
     let mut last = None;
     while let Some(event) = tokio::time::timeout(Duration::from_secs(5), events.next())

@@ -1,5 +1,6 @@
-//! The read-through cache port. Every method fails open: a cache fault is a miss or a no-op
-//! (the adapter logs and counts it), never an error for the user's request.
+//! The read-through cache port for conversation reads. Every method fails open: a cache
+//! fault is a miss or a no-op (the adapter logs and counts it), never an error for the
+//! user's request.
 //!
 //! **Fill-after-invalidate.** A reader that misses, reads the database and then fills the
 //! cache could overwrite a newer invalidation with stale data. So every miss hands out a
@@ -11,9 +12,7 @@ use async_trait::async_trait;
 
 use crate::conversation::{ConversationPage, ConversationSummary};
 use crate::ids::{ConversationId, UserId};
-use crate::message::ContextMessage;
 use crate::paging::{HistoryPage, MessageWindow};
-use crate::user::User;
 
 /// The owner's cache generation when a read missed; pass it back to fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,20 +29,9 @@ pub enum Cached<T> {
     Unavailable,
 }
 
-/// Caches conversation reads, model context and user profiles.
+/// Caches history pages and conversation first pages.
 #[async_trait]
 pub trait ConversationCache: Send + Sync + 'static {
-    /// The last `limit` context messages, oldest first; `None` on a miss.
-    async fn context(&self, id: ConversationId, limit: u64) -> Option<Vec<ContextMessage>>;
-
-    /// Replaces the context list atomically with `messages` (delete, push, expire in one
-    /// transaction), so concurrent replacers never interleave.
-    async fn replace_context(&self, id: ConversationId, messages: &[ContextMessage]);
-
-    /// Appends to the context list atomically, trimming it and refreshing its expiry; does
-    /// nothing when the list is absent (the next read fills it from the database).
-    async fn append_context(&self, id: ConversationId, messages: &[ContextMessage]);
-
     /// A page of the owner's history, newest first.
     async fn history(&self, user_id: UserId, page: HistoryPage)
     -> Cached<Vec<ConversationSummary>>;
@@ -57,9 +45,6 @@ pub trait ConversationCache: Send + Sync + 'static {
         summaries: &[ConversationSummary],
         complete: bool,
     );
-
-    /// Inserts or moves one conversation in the owner's cached history, if it is cached.
-    async fn upsert_history(&self, user_id: UserId, summary: &ConversationSummary);
 
     /// Removes one conversation from the owner's cached history, in O(log N).
     async fn remove_history(&self, user_id: UserId, id: ConversationId);
@@ -78,17 +63,10 @@ pub trait ConversationCache: Send + Sync + 'static {
     async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage);
 
     /// Drops the cached detail pages of one conversation by bumping the owner's generation
-    /// (after a new message, a rename or a delete). The context list is left alone: it is
-    /// still right after a rename, and a deleted conversation's can never be read again.
+    /// (after a new message, a rename or a delete).
     async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId);
 
-    /// Drops the owner's cached history and bumps their generation (after a rename, which
-    /// moves a conversation, or delete-all).
+    /// Drops the owner's cached history and bumps their generation (after a chat turn or a
+    /// rename, which move a conversation, or delete-all).
     async fn invalidate_history(&self, user_id: UserId);
-
-    /// A cached profile for a token-authenticated request.
-    async fn user(&self, id: UserId) -> Option<User>;
-
-    /// Caches a profile (never a password hash).
-    async fn store_user(&self, user: &User);
 }

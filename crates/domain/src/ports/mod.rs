@@ -10,6 +10,9 @@ mod stream_buffer;
 pub use cache::{Cached, ConversationCache, FillToken};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
 pub use repositories::{
-    ConversationRepository, FinishedTurn, NewTurn, StartedTurn, UserRepository,
+    ActiveTurn, ConversationRepository, Cumulate, FinishOutcome, FinishedTurn, NewTurn,
+    StartedTurn, StoredReply, UserRepository,
 };
-pub use stream_buffer::{BufferedEvent, EventStream, StreamBuffer, StreamBufferError};
+pub use stream_buffer::{
+    BufferedEvent, EventStream, StopRequests, StoredStream, StreamBuffer, StreamBufferError,
+};

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use crate::conversation::{Conversation, ConversationPage, ConversationSummary};
 use crate::error::RepositoryError;
 use crate::ids::{ConversationId, MessageId, UserId};
-use crate::message::{ContextMessage, MessageSentiment, ModelInfo};
+use crate::message::{ContextMessage, ModelInfo};
 use crate::paging::{HistoryPage, MessageWindow};
-use crate::sentiment::CumulativeSentiment;
+use crate::sentiment::{CumulativeSentiment, SentimentResult};
 use crate::user::{NewUser, PasswordHash, User, UserCredentials};
 use crate::values::{Email, MessageText, Title, Username};
 
@@ -43,6 +43,29 @@ pub trait UserRepository: Send + Sync + 'static {
     ) -> Result<(), RepositoryError>;
 }
 
+/// The durable record of a turn while it generates: enough to recover it (store what it
+/// produced, or continue it) if its instance dies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveTurn {
+    /// The turn's stream id (its key).
+    pub stream_id: String,
+    /// The owner.
+    pub user_id: UserId,
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The user message it answers.
+    pub user_message_id: MessageId,
+    /// The provider serving it.
+    pub provider: String,
+    /// The model asked for.
+    pub model: String,
+    /// The rest of the request (settings, sentiment method) as JSON text, for a
+    /// continuation.
+    pub request: String,
+    /// When it started.
+    pub started_at: time::OffsetDateTime,
+}
+
 /// The start of a chat turn: the user's message, into a given or a new conversation.
 #[derive(Debug, Clone)]
 pub struct NewTurn {
@@ -52,23 +75,53 @@ pub struct NewTurn {
     pub conversation_id: Option<ConversationId>,
     /// The user's message.
     pub content: MessageText,
+    /// How many of the messages before this one to return as context.
+    pub context_limit: u64,
+    /// The durable record of the turn (its conversation and message ids are filled in).
+    pub stream_id: String,
+    /// The provider serving the turn.
+    pub provider: String,
+    /// The model asked for.
+    pub model: String,
+    /// The rest of the request as JSON text, kept for a continuation.
+    pub request: String,
 }
 
 /// What [`ConversationRepository::start_turn`] stored.
 #[derive(Debug, Clone)]
 pub struct StartedTurn {
-    /// The conversation, after the turn's changes (title, `updated_at`).
+    /// The conversation, after the turn's changes (title, `updated_at`), with the
+    /// sentiment state as stored when the message was.
     pub conversation: Conversation,
     /// Whether it was created by this turn.
     pub created: bool,
     /// The id of the stored user message.
     pub user_message_id: MessageId,
-    /// How many messages the conversation held before this one.
-    pub previous_messages: u64,
+    /// The stream id the turn was recorded under.
+    pub stream_id: String,
+    /// The conversation as it stood when the user message was stored: up to
+    /// `context_limit` messages ordered before it, oldest first (not including it).
+    pub context: Vec<ContextMessage>,
 }
 
-/// The end of a chat turn: the reply and the sentiment computed for it.
+/// The reply a turn stores.
 #[derive(Debug, Clone)]
+pub struct StoredReply {
+    /// The text (possibly partial; `model_info.finish_reason` says so).
+    pub text: String,
+    /// How it was produced.
+    pub model_info: ModelInfo,
+}
+
+/// Computes the conversation's cumulative sentiment from the state stored at the moment the
+/// turn ends (read inside the finishing transaction, so no concurrent update is lost); it
+/// returns the new state and the cumulative result shown to the user.
+pub type Cumulate = std::sync::Arc<
+    dyn Fn(Option<&CumulativeSentiment>) -> (CumulativeSentiment, SentimentResult) + Send + Sync,
+>;
+
+/// The end of a chat turn: the reply (if any) and the sentiment computed for it.
+#[derive(Clone)]
 pub struct FinishedTurn {
     /// The owner.
     pub user_id: UserId,
@@ -76,14 +129,40 @@ pub struct FinishedTurn {
     pub conversation_id: ConversationId,
     /// The user message this turn answered.
     pub user_message_id: MessageId,
-    /// The reply text (possibly partial; `model_info.finish_reason` says so).
-    pub reply: String,
-    /// How the reply was produced.
-    pub model_info: ModelInfo,
-    /// The user message's sentiment, if computed.
-    pub user_sentiment: Option<MessageSentiment>,
-    /// The conversation's new cumulative state, if computed.
-    pub sentiment_state: Option<CumulativeSentiment>,
+    /// The turn's stream id: finishing deletes its durable record, and a turn whose record
+    /// is gone (finished or recovered elsewhere) is not stored again.
+    pub stream_id: String,
+    /// The reply; `None` when the provider failed before any text.
+    pub reply: Option<StoredReply>,
+    /// The user message's own sentiment, if computed; stored with the cumulative result.
+    pub message_sentiment: Option<SentimentResult>,
+    /// The cumulative update; not applied when there is no message sentiment.
+    pub cumulate: Cumulate,
+}
+
+impl std::fmt::Debug for FinishedTurn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FinishedTurn")
+            .field("conversation_id", &self.conversation_id)
+            .field("stream_id", &self.stream_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`ConversationRepository::finish_turn`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FinishOutcome {
+    /// Stored in one transaction with the turn's record deleted.
+    Stored {
+        /// The assistant message, when there was a reply.
+        reply_id: Option<MessageId>,
+        /// The cumulative result stored with the user message, when there was a message
+        /// sentiment.
+        cumulative: Option<SentimentResult>,
+    },
+    /// The turn's record was already gone: another instance recovered it, or it was
+    /// finished before; nothing was stored.
+    AlreadyFinished,
 }
 
 /// Conversations and their messages.
@@ -109,27 +188,29 @@ pub trait ConversationRepository: Send + Sync + 'static {
         window: MessageWindow,
     ) -> Result<ConversationPage, RepositoryError>;
 
-    /// The last `limit` messages, oldest first, as model context.
-    async fn recent_messages(
-        &self,
-        user_id: UserId,
-        id: ConversationId,
-        limit: u64,
-    ) -> Result<Vec<ContextMessage>, RepositoryError>;
-
-    /// In one transaction: load (owner checked) or create the conversation, set its title from
-    /// this first message when it has none, insert the user message and bump `updated_at`.
+    /// In one transaction: load (owner checked) or create the conversation, read the context
+    /// (the messages ordered before the new one), set the title from this first message when
+    /// it has none, insert the user message, bump `updated_at` and record the active turn.
     ///
     /// # Errors
-    /// [`RepositoryError::NotFound`] when `conversation_id` is given but not the owner's.
+    /// [`RepositoryError::NotFound`] when `conversation_id` is given but not the owner's;
+    /// [`RepositoryError::UserGone`] when the owner no longer exists.
     async fn start_turn(&self, turn: NewTurn) -> Result<StartedTurn, RepositoryError>;
 
-    /// In one transaction: insert the assistant message, store the user message's sentiment
-    /// and the conversation's sentiment state, and bump `updated_at`.
+    /// In one transaction: delete the turn's record (which claims it), insert the reply,
+    /// store the user message's sentiment with the cumulative update applied to the state
+    /// stored now, and bump `updated_at`. Safe to call again after a failure: a turn is
+    /// stored once.
     ///
     /// # Errors
     /// [`RepositoryError::NotFound`] when the conversation was deleted meanwhile.
-    async fn finish_turn(&self, turn: FinishedTurn) -> Result<MessageId, RepositoryError>;
+    async fn finish_turn(&self, turn: FinishedTurn) -> Result<FinishOutcome, RepositoryError>;
+
+    /// Every turn recorded as active (for recovery after a crash), oldest first.
+    async fn active_turns(&self) -> Result<Vec<ActiveTurn>, RepositoryError>;
+
+    /// The record of one active turn, if it is still active.
+    async fn active_turn(&self, stream_id: &str) -> Result<Option<ActiveTurn>, RepositoryError>;
 
     /// Deletes one conversation and (by cascade) its messages.
     ///

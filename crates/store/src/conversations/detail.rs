@@ -1,20 +1,20 @@
 //! Conversation detail: the conversation, one window of messages and the total, in two round
-//! trips; and the recent messages used as model context.
+//! trips.
 
 use lia_domain::{
-    ContextMessage, ConversationId, ConversationPage, MessageAnchor, MessageId, MessageWindow,
-    RepositoryError, Role, UserId,
+    ConversationId, ConversationPage, MessageAnchor, MessageId, MessageWindow, RepositoryError,
+    UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    QuerySelect,
 };
 use time::OffsetDateTime;
 
 use super::sub_query;
 use crate::entities::{conversation, message};
-use crate::error::{corrupt, repository_error};
+use crate::error::repository_error;
 use crate::mapping::{conversation_from_row, message_from_row};
 use crate::timestamps::to_db;
 
@@ -158,34 +158,6 @@ fn newest_first(id: ConversationId) -> sea_orm::Select<message::Entity> {
         .filter(message::Column::ConversationId.eq(id.0))
         .order_by_desc(message::Column::CreatedAt)
         .order_by_desc(message::Column::Id)
-}
-
-pub(super) async fn recent(
-    connection: &impl ConnectionTrait,
-    user_id: UserId,
-    id: ConversationId,
-    limit: u64,
-) -> Result<Vec<ContextMessage>, RepositoryError> {
-    let rows = newest_first(id)
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            message::Relation::Conversation.def(),
-        )
-        .filter(conversation::Column::UserId.eq(user_id.0))
-        .limit(limit)
-        .all(connection)
-        .await
-        .map_err(repository_error)?;
-    rows.into_iter()
-        .rev()
-        .map(|row| {
-            let role = Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?;
-            Ok(ContextMessage {
-                role,
-                content: row.content,
-            })
-        })
-        .collect()
 }
 
 impl HeadRow {

@@ -7,28 +7,26 @@ mod history;
 mod turns;
 
 use async_trait::async_trait;
-use lia_domain::ports::{FinishedTurn, NewTurn, StartedTurn};
+use lia_domain::ports::{ActiveTurn, FinishOutcome, FinishedTurn, NewTurn, StartedTurn};
 use lia_domain::{
-    ContextMessage, Conversation, ConversationId, ConversationPage, ConversationRepository,
-    ConversationSummary, HistoryPage, MessageId, MessageWindow, RepositoryError, Title, UserId,
+    Conversation, ConversationId, ConversationPage, ConversationRepository, ConversationSummary,
+    HistoryPage, MessageWindow, RepositoryError, Title, UserId,
 };
-use sea_orm::DatabaseConnection;
 
-use crate::write_gate::WriteGate;
+use crate::database::Database;
 
-/// Conversations and messages in the `conversations` and `messages` tables.
+/// Conversations and messages in the `conversations` and `messages` tables, and the chat
+/// turns' records in `active_turns`.
 #[derive(Debug, Clone)]
 pub struct SqlConversationRepository {
-    connection: DatabaseConnection,
-    writes: WriteGate,
+    database: Database,
 }
 
 impl SqlConversationRepository {
-    /// A repository over `connection` (a cheap clone of the pool).
+    /// A repository over `database` (cheap clones of its pools).
     #[must_use]
-    pub fn new(connection: DatabaseConnection) -> Self {
-        let writes = WriteGate::for_connection(&connection);
-        Self { connection, writes }
+    pub fn new(database: Database) -> Self {
+        Self { database }
     }
 }
 
@@ -40,7 +38,7 @@ impl ConversationRepository for SqlConversationRepository {
         user_id: UserId,
         page: HistoryPage,
     ) -> Result<Vec<ConversationSummary>, RepositoryError> {
-        history::load(&self.connection, user_id, page).await
+        history::load(self.database.reads(), user_id, page).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -50,49 +48,39 @@ impl ConversationRepository for SqlConversationRepository {
         id: ConversationId,
         window: MessageWindow,
     ) -> Result<ConversationPage, RepositoryError> {
-        detail::load(&self.connection, user_id, id, window).await
-    }
-
-    #[tracing::instrument(skip(self))]
-    async fn recent_messages(
-        &self,
-        user_id: UserId,
-        id: ConversationId,
-        limit: u64,
-    ) -> Result<Vec<ContextMessage>, RepositoryError> {
-        detail::recent(&self.connection, user_id, id, limit).await
+        detail::load(self.database.reads(), user_id, id, window).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %turn.user_id))]
     async fn start_turn(&self, turn: NewTurn) -> Result<StartedTurn, RepositoryError> {
-        {
-            let _writing = self.writes.enter().await;
-            turns::start(&self.connection, turn).await
-        }
+        turns::start(self.database.writes(), turn).await
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
-    async fn finish_turn(&self, turn: FinishedTurn) -> Result<MessageId, RepositoryError> {
-        {
-            let _writing = self.writes.enter().await;
-            turns::finish(&self.connection, turn).await
-        }
+    async fn finish_turn(&self, turn: FinishedTurn) -> Result<FinishOutcome, RepositoryError> {
+        turns::finish(self.database.writes(), turn).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn active_turns(&self) -> Result<Vec<ActiveTurn>, RepositoryError> {
+        turns::active_turns(self.database.reads(), None).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn active_turn(&self, stream_id: &str) -> Result<Option<ActiveTurn>, RepositoryError> {
+        Ok(turns::active_turns(self.database.reads(), Some(stream_id))
+            .await?
+            .pop())
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete(&self, user_id: UserId, id: ConversationId) -> Result<(), RepositoryError> {
-        {
-            let _writing = self.writes.enter().await;
-            changes::delete(&self.connection, user_id, id).await
-        }
+        changes::delete(self.database.writes(), user_id, id).await
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete_all(&self, user_id: UserId) -> Result<u64, RepositoryError> {
-        {
-            let _writing = self.writes.enter().await;
-            changes::delete_all(&self.connection, user_id).await
-        }
+        changes::delete_all(self.database.writes(), user_id).await
     }
 
     #[tracing::instrument(skip(self, title))]
@@ -102,10 +90,7 @@ impl ConversationRepository for SqlConversationRepository {
         id: ConversationId,
         title: Title,
     ) -> Result<Conversation, RepositoryError> {
-        {
-            let _writing = self.writes.enter().await;
-            changes::rename(&self.connection, user_id, id, title).await
-        }
+        changes::rename(self.database.writes(), user_id, id, title).await
     }
 }
 

@@ -6,6 +6,8 @@
     reason = "sea-orm derives need `pub` items; the module itself is private"
 )]
 
+pub(crate) mod active_turn;
 pub(crate) mod conversation;
+pub(crate) mod identity;
 pub(crate) mod message;
 pub(crate) mod user;

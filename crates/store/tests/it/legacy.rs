@@ -123,6 +123,11 @@ async fn a_reference_database_is_adopted_with_all_its_data() {
             user_id: ada.id,
             conversation_id: Some(id),
             content: MessageText::parse("still here").unwrap(),
+            context_limit: 10,
+            stream_id: format!("{}-legacy", ada.id),
+            provider: "local".into(),
+            model: "eliza".into(),
+            request: "{}".into(),
         })
         .await
         .unwrap();

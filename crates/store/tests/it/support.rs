@@ -3,18 +3,23 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use lia_domain::ports::{FinishedTurn, NewTurn, StartedTurn};
+use lia_domain::ports::{Cumulate, FinishOutcome, FinishedTurn, NewTurn, StartedTurn, StoredReply};
 use lia_domain::{
-    ConversationRepository, Email, MessageText, ModelInfo, NewUser, PasswordHash, User,
-    UserRepository, Username,
+    ConversationId, ConversationRepository, CumulativeSentiment, Email, MessageText, ModelInfo,
+    NewUser, PasswordHash, SentimentResult, SentimentScore, SentimentSource, User, UserRepository,
+    Username,
 };
 use lia_store::testing::ScratchDatabase;
-use lia_store::{DatabaseConnection, SqlConversationRepository, SqlUserRepository, StoreConfig};
+use lia_store::{
+    Database, DatabaseConnection, SqlConversationRepository, SqlUserRepository, StoreConfig,
+};
 
 /// One migrated, empty database with repositories over it.
 pub(crate) struct TestDb {
     pub(crate) name: &'static str,
+    /// The write path (the only connection on PostgreSQL).
     pub(crate) connection: DatabaseConnection,
+    pub(crate) database: Database,
     pub(crate) users: SqlUserRepository,
     pub(crate) conversations: SqlConversationRepository,
     statements: Arc<AtomicUsize>,
@@ -40,7 +45,7 @@ impl TestDb {
 
     pub(crate) async fn finish(self) {
         if let Cleanup::Postgres(scratch) = self.cleanup {
-            self.connection.close().await.unwrap();
+            self.database.close().await;
             scratch.drop_database().await;
         }
     }
@@ -59,11 +64,7 @@ impl TestDb {
     /// A new conversation of `user` started with `text`.
     pub(crate) async fn start(&self, user: &User, text: &str) -> StartedTurn {
         self.conversations
-            .start_turn(NewTurn {
-                user_id: user.id,
-                conversation_id: None,
-                content: MessageText::parse(text).unwrap(),
-            })
+            .start_turn(new_turn(user, None, text))
             .await
             .unwrap()
     }
@@ -77,11 +78,7 @@ impl TestDb {
     ) -> StartedTurn {
         let turn = self
             .conversations
-            .start_turn(NewTurn {
-                user_id: user.id,
-                conversation_id: Some(started.conversation.id),
-                content: MessageText::parse(text).unwrap(),
-            })
+            .start_turn(new_turn(user, Some(started.conversation.id), text))
             .await
             .unwrap();
         self.reply(user, &turn, &format!("reply to {text}")).await;
@@ -89,19 +86,74 @@ impl TestDb {
     }
 
     pub(crate) async fn reply(&self, user: &User, turn: &StartedTurn, text: &str) {
-        self.conversations
-            .finish_turn(FinishedTurn {
-                user_id: user.id,
-                conversation_id: turn.conversation.id,
-                user_message_id: turn.user_message_id,
-                reply: text.to_owned(),
-                model_info: model_info(),
-                user_sentiment: None,
-                sentiment_state: None,
-            })
+        let outcome = self
+            .conversations
+            .finish_turn(finished_turn(user, turn, Some(text), None))
             .await
             .unwrap();
+        assert!(matches!(outcome, FinishOutcome::Stored { .. }));
     }
+}
+
+/// A turn of `user` with `text`, recorded under a fresh stream id, asking for ten messages
+/// of context.
+pub(crate) fn new_turn(
+    user: &User,
+    conversation_id: Option<ConversationId>,
+    text: &str,
+) -> NewTurn {
+    NewTurn {
+        user_id: user.id,
+        conversation_id,
+        content: MessageText::parse(text).unwrap(),
+        context_limit: 10,
+        stream_id: format!("{}-{}", user.id, uuid::Uuid::new_v4().simple()),
+        provider: "local".into(),
+        model: "eliza".into(),
+        request: "{}".into(),
+    }
+}
+
+/// The end of `turn`, with `reply` and, when given, a message score whose cumulative rule
+/// counts one more message and averages the scores.
+pub(crate) fn finished_turn(
+    user: &User,
+    turn: &StartedTurn,
+    reply: Option<&str>,
+    score: Option<f64>,
+) -> FinishedTurn {
+    FinishedTurn {
+        user_id: user.id,
+        conversation_id: turn.conversation.id,
+        user_message_id: turn.user_message_id,
+        stream_id: turn.stream_id.clone(),
+        reply: reply.map(|text| StoredReply {
+            text: text.to_owned(),
+            model_info: model_info(),
+        }),
+        message_sentiment: score.map(|score| {
+            SentimentResult::with_source(SentimentScore::clamped(score), SentimentSource::Lexicon)
+        }),
+        cumulate: averaging(score.unwrap_or(0.0)),
+    }
+}
+
+/// A cumulative rule: one more message, the running average of the scores.
+pub(crate) fn averaging(score: f64) -> Cumulate {
+    Arc::new(move |stored: Option<&CumulativeSentiment>| {
+        let previous = stored.cloned().unwrap_or_default();
+        let count = previous.count + 1;
+        let average =
+            (previous.score.value() * f64::from(previous.count) + score) / f64::from(count);
+        let state = CumulativeSentiment {
+            summary: format!("{count} messages"),
+            score: SentimentScore::clamped(average),
+            count,
+            label: SentimentScore::clamped(average).label(),
+        };
+        let result = SentimentResult::with_source(state.score, SentimentSource::Incremental);
+        (state, result)
+    })
 }
 
 pub(crate) fn model_info() -> ModelInfo {
@@ -129,9 +181,9 @@ async fn sqlite() -> TestDb {
         max_connections: 4,
         ..StoreConfig::default()
     };
-    let connection = lia_store::connect(&config).await.unwrap();
-    lia_store::migrate(&connection).await.unwrap();
-    with_repositories("sqlite", connection, Cleanup::Sqlite(dir))
+    let database = Database::open(&config).await.unwrap();
+    database.migrate().await.unwrap();
+    with_repositories("sqlite", database, Cleanup::Sqlite(dir))
 }
 
 /// A fresh, migrated database on the test server, named so stale ones can be recognised.
@@ -139,7 +191,11 @@ async fn postgres() -> Option<TestDb> {
     let connection = empty_postgres().await?;
     let (connection, cleanup) = connection;
     lia_store::migrate(&connection).await.unwrap();
-    Some(with_repositories("postgres", connection, cleanup))
+    Some(with_repositories(
+        "postgres",
+        Database::from_connection(connection),
+        cleanup,
+    ))
 }
 
 /// A fresh, empty (unmigrated) PostgreSQL database, or `None` without a test server.
@@ -156,24 +212,21 @@ pub(crate) async fn empty_postgres() -> Option<(DatabaseConnection, Cleanup)> {
 }
 
 pub(crate) fn wrap_postgres(connection: DatabaseConnection, cleanup: Cleanup) -> TestDb {
-    with_repositories("postgres", connection, cleanup)
+    with_repositories("postgres", Database::from_connection(connection), cleanup)
 }
 
-fn with_repositories(
-    name: &'static str,
-    mut connection: DatabaseConnection,
-    cleanup: Cleanup,
-) -> TestDb {
+fn with_repositories(name: &'static str, mut database: Database, cleanup: Cleanup) -> TestDb {
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&statements);
-    connection.set_metric_callback(move |_| {
+    database.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     TestDb {
         name,
-        users: SqlUserRepository::new(connection.clone()),
-        conversations: SqlConversationRepository::new(connection.clone()),
-        connection,
+        users: SqlUserRepository::new(database.clone()),
+        conversations: SqlConversationRepository::new(database.clone()),
+        connection: database.writes().clone(),
+        database,
         statements,
         cleanup,
     }
