@@ -8,7 +8,10 @@ use lia_server::{Application, Settings, telemetry};
 
 /// mimalloc instead of the system allocator: the turn path allocates many small, short-lived
 /// buffers from several threads, where glibc's per-thread arenas cost more CPU per turn and
-/// hold on to freed memory (RSS that grows with uptime).
+/// hold on to freed memory (RSS that grows with uptime). Built without transparent huge
+/// pages (`no_thp`): with them, a touched byte can make 2 MiB resident, which costs more
+/// memory per open stream than the stream itself.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -65,6 +65,27 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
 }
 
+/// `$argon2id$v=19$m=..,t=..,p=..$<salt>$<output>` with a random 16-byte salt and a random
+/// 32-byte output (PHC's unpadded standard base64).
+fn dummy_hash(config: &HashingConfig) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let random = |n: usize| -> Vec<u8> {
+        (0..n.div_ceil(16))
+            .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+            .take(n)
+            .collect()
+    };
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        config.memory_kib,
+        config.iterations,
+        config.parallelism,
+        STANDARD_NO_PAD.encode(random(16)),
+        STANDARD_NO_PAD.encode(random(32)),
+    )
+}
+
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
@@ -74,7 +95,9 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// A hasher with `config`'s parameters; computes its dummy hash once.
+    /// A hasher with `config`'s parameters. Its dummy hash is built, not computed: a PHC
+    /// string with these parameters, a random salt and a random output verifies in exactly
+    /// the time of a real one and matches no password, so start-up does no hashing.
     ///
     /// # Errors
     /// [`AuthError::Config`] when the parameters are out of Argon2's ranges.
@@ -86,12 +109,18 @@ impl PasswordHasher {
             Some(32),
         )
         .map_err(|e| AuthError::Config(format!("argon2 parameters: {e}")))?;
-        let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
+        let dummy_hash = dummy_hash(config);
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             dummy_hash: dummy_hash.into(),
         })
+    }
+
+    /// The hash verified for unknown users (for tests of its form).
+    #[must_use]
+    pub fn dummy_hash(&self) -> &str {
+        &self.dummy_hash
     }
 
     /// A new Argon2id hash of `password` in PHC form.
@@ -197,6 +226,21 @@ mod tests {
             parallelism: 1,
             max_concurrent: 2,
         }
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_hash_with_the_configured_parameters() {
+        let hasher = PasswordHasher::new(&HashingConfig::default()).unwrap();
+        let phc = Phc::new(hasher.dummy_hash()).unwrap();
+        assert_eq!(phc.algorithm.as_str(), "argon2id");
+        assert_eq!(Params::try_from(&phc).unwrap(), hasher.params);
+        assert_eq!(phc.hash.map(|output| output.len()), Some(32));
+        let other = PasswordHasher::new(&HashingConfig::default()).unwrap();
+        assert_ne!(
+            hasher.dummy_hash(),
+            other.dummy_hash(),
+            "random per process"
+        );
     }
 
     #[tokio::test]

@@ -128,7 +128,7 @@ impl ConversationService {
         title: Title,
     ) -> Result<(), RepositoryError> {
         self.repository.rename(user_id, id, title).await?;
-        self.cache.invalidate_conversation(user_id, id).await;
+        // One generation bump covers the history and every detail page of the owner.
         self.cache.invalidate_history(user_id).await;
         Ok(())
     }

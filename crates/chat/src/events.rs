@@ -114,7 +114,7 @@ impl TurnEvent {
     pub fn buffered(&self, id: u64) -> BufferedEvent {
         BufferedEvent {
             id,
-            event: self.name().to_owned(),
+            event: std::borrow::Cow::Borrowed(self.name()),
             data: self.data(),
         }
     }

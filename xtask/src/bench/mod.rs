@@ -77,8 +77,7 @@ async fn idle_upstream() -> Upstream {
 async fn run_sustained(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
     let upstream = idle_upstream().await;
     let server = process::Server::start(root, database, &upstream.base_url, &[]).await?;
-    let client = lia_llm::providers::http::client(Duration::from_secs(10))?;
-    let tokens = load::login_all(&client, &server.base_url, seed::USERS).await?;
+    let tokens = process::mint_tokens(&database.user_ids)?;
     println!(
         "sustained: 5 x 10 s, {TURN_CONCURRENCY} concurrent offline turns ({})",
         database.kind
@@ -107,8 +106,7 @@ async fn run_memory(root: &std::path::Path, database: &seed::Database) -> Result
         &[("LIA__LLM__LOCAL__PACE_MS", "600000")],
     )
     .await?;
-    let client = lia_llm::providers::http::client(Duration::from_secs(10))?;
-    let tokens = load::login_all(&client, &silent.base_url, seed::USERS).await?;
+    let tokens = process::mint_tokens(&database.user_ids)?;
     let (before, during, per_stream) = sustained::open_streams(&silent, &tokens, 1_000).await?;
     println!(
         "memory: 1,000 open idle streams: RSS {before:.1} -> {during:.1} MiB, {per_stream:.1} KiB per stream"
@@ -116,7 +114,6 @@ async fn run_memory(root: &std::path::Path, database: &seed::Database) -> Result
     drop(silent);
 
     let server = process::Server::start(root, database, &upstream.base_url, &[]).await?;
-    let tokens = load::login_all(&client, &server.base_url, seed::USERS).await?;
     let total = 100_000;
     let (after_first, after_all, errors, elapsed) =
         sustained::long_run(&server, &tokens, total, TURN_CONCURRENCY).await?;

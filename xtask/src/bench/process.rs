@@ -20,6 +20,16 @@ pub(crate) fn build_release() -> Result<()> {
     Ok(())
 }
 
+/// The JWT secret the benchmark server runs with.
+pub(crate) const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret";
+
+/// Tokens for `users`, signed as the server would, so scenarios that do not measure login
+/// need no Argon2 hashing (whose 64 MiB per hash would cloud the memory figures).
+pub(crate) fn mint_tokens(users: &[lia_domain::UserId]) -> Result<Vec<String>> {
+    let tokens = lia_auth::TokenService::new(JWT_SECRET, lia_auth::JwtAlgorithm::HS256, 7)?;
+    Ok(users.iter().map(|user| tokens.issue(*user).token).collect())
+}
+
 pub(crate) struct Server {
     child: Child,
     pub(crate) base_url: String,
@@ -48,7 +58,7 @@ impl Server {
         let mut command = Command::new(root.join("target/release/lia-server"));
         command
             .env("PORT", port.to_string())
-            .env("JWT_SECRET", "bench-secret-bench-secret-bench-secret")
+            .env("JWT_SECRET", JWT_SECRET)
             .env("OPENAI_API_KEY", "bench")
             .env("OPENAI_BASE_URL", format!("{upstream}/v1"))
             .env("LIA__RATE_LIMITS__ENABLED", "false")

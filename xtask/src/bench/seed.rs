@@ -22,6 +22,7 @@ pub(crate) struct Database {
     pub(crate) sqlite_path: String,
     pub(crate) kind: &'static str,
     pub(crate) deep_conversation: ConversationId,
+    pub(crate) user_ids: Vec<lia_domain::UserId>,
 }
 
 pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
@@ -72,6 +73,7 @@ pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
         }
     }
     import_conversations(&connection, conversations).await?;
+    let user_ids = ids.clone();
     let deep = ImportConversation {
         user_id: ids[0],
         title: Some("Long".into()),
@@ -89,5 +91,6 @@ pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
         url,
         sqlite_path,
         deep_conversation,
+        user_ids,
     })
 }

@@ -42,6 +42,10 @@ impl Default for MemoryStreamLimits {
     }
 }
 
+/// Accounted bytes of a stream besides its events: the map entry and its key, the progress
+/// channel, the queue slot once it is finished.
+const STREAM_OVERHEAD: usize = 320;
+
 #[derive(Debug)]
 struct Entry {
     events: VecDeque<BufferedEvent>,
@@ -183,7 +187,10 @@ impl StreamBuffer for MemoryStreamBuffer {
         let now = Instant::now();
         let mut state = self.lock()?;
         self.expire(&mut state, now);
-        let needed: usize = events.iter().map(BufferedEvent::accounted_bytes).sum();
+        let mut needed: usize = events.iter().map(BufferedEvent::accounted_bytes).sum();
+        if !state.streams.contains_key(stream_id) {
+            needed += STREAM_OVERHEAD + stream_id.len();
+        }
         self.make_room(&mut state, needed)?;
         self.visit(1);
         let state = &mut *state;

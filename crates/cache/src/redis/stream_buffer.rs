@@ -143,7 +143,7 @@ fn decode_entries(reply: Value) -> Vec<Entry> {
                 {
                     decoded.events.push(BufferedEvent {
                         id,
-                        event: event.to_owned(),
+                        event: BufferedEvent::name(event),
                         data: data.to_owned(),
                     });
                 }

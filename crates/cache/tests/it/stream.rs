@@ -278,7 +278,14 @@ fn bytes_of(events: &[BufferedEvent]) -> usize {
 #[tokio::test]
 async fn retention_by_bytes_evicts_the_oldest_finished_stream_first_and_never_an_open_one() {
     let batch = events(1..=4);
-    let per_stream = bytes_of(&batch);
+    // What one stream of this batch accounts for (its events and its own overhead).
+    let probe = MemoryStreamBuffer::new(MemoryStreamLimits::default());
+    probe.append(&new_stream(), &batch, true).await.unwrap();
+    let per_stream = probe.bytes();
+    assert!(
+        per_stream > bytes_of(&batch),
+        "a stream costs more than its events"
+    );
     let buffer = MemoryStreamBuffer::new(MemoryStreamLimits {
         max_bytes: per_stream * 3,
         ..MemoryStreamLimits::default()

@@ -226,11 +226,8 @@ impl ChatService {
             })
             .await?;
         let conversation_id = turn.conversation.id;
-        // The sidebar shows (or moves) this conversation at once; cached pages are stale.
-        inner
-            .cache
-            .invalidate_conversation(request.user_id, conversation_id)
-            .await;
+        // The sidebar shows (or moves) this conversation at once. Invalidating the history
+        // bumps the owner's generation, which also drops their cached detail pages.
         inner.cache.invalidate_history(request.user_id).await;
 
         registration.log.push(&TurnEvent::Start {

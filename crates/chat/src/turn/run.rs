@@ -185,11 +185,8 @@ impl Generation {
                 return Err(format!("storing the reply failed: {error}"));
             }
         };
-        // The reply moved the conversation and changed its first page.
-        inner
-            .cache
-            .invalidate_conversation(self.request.user_id, self.conversation_id)
-            .await;
+        // The reply moved the conversation and changed its first page: one history
+        // invalidation bumps the owner's generation, which covers the detail pages too.
         inner.cache.invalidate_history(self.request.user_id).await;
         match &reply.error {
             Some(error) => {

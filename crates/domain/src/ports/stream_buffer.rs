@@ -6,6 +6,7 @@
 //! batches (everything produced since its last write, in one round trip), never one round
 //! trip per event. Stop requests travel the other way, pushed to every instance.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 
 use async_trait::async_trait;
@@ -18,19 +19,40 @@ use crate::error::BoxError;
 pub struct BufferedEvent {
     /// Monotonic per stream, starting at 1, without gaps.
     pub id: u64,
-    /// The event name (`start`, `chunk` ...).
-    pub event: String,
+    /// The event name (`start`, `chunk` ...): borrowed for the names the chat turn uses,
+    /// so a buffered event costs one allocation, its payload.
+    pub event: Cow<'static, str>,
     /// The compact one-line JSON payload.
     pub data: String,
 }
 
+/// The event names of a chat turn, so a decoded event borrows its name too.
+const KNOWN_EVENTS: [&str; 6] = ["start", "thought", "chunk", "sentiment", "done", "error"];
+
 impl BufferedEvent {
-    /// Bytes this event accounts for in a size-bounded buffer: its text plus a fixed
-    /// per-event overhead (the id, the allocations' headers, the queue slot).
+    /// Bytes this event accounts for in a size-bounded buffer: its payload, a name that is
+    /// not one of the known ones, and a fixed per-event overhead (the queue slot and the
+    /// allocation's header).
     #[must_use]
     pub fn accounted_bytes(&self) -> usize {
-        const OVERHEAD: usize = 64;
-        self.event.len() + self.data.len() + OVERHEAD
+        const OVERHEAD: usize = 80;
+        let name = match &self.event {
+            Cow::Borrowed(_) => 0,
+            Cow::Owned(name) => name.len() + 16,
+        };
+        self.data.len() + name + OVERHEAD
+    }
+
+    /// An event name as stored, borrowing the known ones.
+    #[must_use]
+    pub fn name(name: &str) -> Cow<'static, str> {
+        KNOWN_EVENTS
+            .iter()
+            .find(|known| **known == name)
+            .map_or_else(
+                || Cow::Owned(name.to_owned()),
+                |known| Cow::Borrowed(*known),
+            )
     }
 
     /// Whether the stream ends after this event (`done` or `error`).
