@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, SECRET, error_message, spawn_app, spawn_apps};
+use crate::helpers::{PASSWORD, SECRET, error_message, spawn_apps, spawn_apps_with};
 
 #[tokio::test]
 async fn register_login_me_refresh_and_logout() {
@@ -91,15 +91,17 @@ async fn register_login_me_refresh_and_logout() {
 
 #[tokio::test]
 async fn wrong_passwords_and_unknown_emails_get_one_answer() {
-    let app = spawn_app().await;
-    app.register("bob").await;
-    for body in [
-        json!({"email": "bob@example.com", "password": "Wrong123"}),
-        json!({"email": "nobody@example.com", "password": PASSWORD}),
-    ] {
-        let response = app.post_json("/api/v1/auth/login", &body).await;
-        assert_eq!(response.status(), 401);
-        assert_eq!(error_message(response).await, "Invalid email or password");
+    for app in spawn_apps().await {
+        app.register("bob").await;
+        for body in [
+            json!({"email": "bob@example.com", "password": "Wrong123"}),
+            json!({"email": "nobody@example.com", "password": PASSWORD}),
+        ] {
+            let response = app.post_json("/api/v1/auth/login", &body).await;
+            assert_eq!(response.status(), 401);
+            assert_eq!(error_message(response).await, "Invalid email or password");
+        }
+        app.finish().await;
     }
 }
 
@@ -115,92 +117,96 @@ fn forge(claims: Value) -> String {
 
 #[tokio::test]
 async fn every_bad_token_is_a_401_with_its_reason() {
-    let app = spawn_app().await;
-    let account = app.register("carol").await;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut tampered = account.token.clone();
-    tampered.push('x');
-    let cases = [
-        (None, "Authentication required"),
-        (Some(tampered), "Invalid or expired token"),
-        (
-            Some(forge(
-                json!({"sub": account.id.0.to_string(), "exp": now - 10, "iat": now - 100}),
-            )),
-            "Invalid or expired token",
-        ),
-        (
-            Some(forge(
-                json!({"sub": account.id.0.to_string(), "exp": now + 60, "type": "refresh"}),
-            )),
-            "Cannot use refresh token as access token",
-        ),
-        (
-            Some(forge(json!({"exp": now + 60}))),
-            "Invalid token payload",
-        ),
-        (
-            Some(forge(json!({"sub": "abc", "exp": now + 60}))),
-            "Invalid user identifier",
-        ),
-        (
-            Some(forge(json!({"sub": "999999", "exp": now + 60}))),
-            "User not found",
-        ),
-    ];
-    for (token, message) in cases {
-        let request = app.http.get(app.url("/api/v1/auth/me"));
-        let request = match &token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        };
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 401, "{message}");
-        assert_eq!(error_message(response).await, message);
+    for app in spawn_apps().await {
+        let account = app.register("carol").await;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut tampered = account.token.clone();
+        tampered.push('x');
+        let cases = [
+            (None, "Authentication required"),
+            (Some(tampered), "Invalid or expired token"),
+            (
+                Some(forge(
+                    json!({"sub": account.id.0.to_string(), "exp": now - 10, "iat": now - 100}),
+                )),
+                "Invalid or expired token",
+            ),
+            (
+                Some(forge(
+                    json!({"sub": account.id.0.to_string(), "exp": now + 60, "type": "refresh"}),
+                )),
+                "Cannot use refresh token as access token",
+            ),
+            (
+                Some(forge(json!({"exp": now + 60}))),
+                "Invalid token payload",
+            ),
+            (
+                Some(forge(json!({"sub": "abc", "exp": now + 60}))),
+                "Invalid user identifier",
+            ),
+            (
+                Some(forge(json!({"sub": "999999", "exp": now + 60}))),
+                "User not found",
+            ),
+        ];
+        for (token, message) in cases {
+            let request = app.http.get(app.url("/api/v1/auth/me"));
+            let request = match &token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{message}");
+            assert_eq!(error_message(response).await, message);
+        }
+        // A valid token from the Python service (no `type` claim) is accepted.
+        let python = forge(json!({"sub": account.id.0.to_string(), "exp": now + 60, "iat": now}));
+        assert_eq!(app.get_as("/api/v1/auth/me", &python).await.status(), 200);
+        app.finish().await;
     }
-    // A valid token from the Python service (no `type` claim) is accepted.
-    let python = forge(json!({"sub": account.id.0.to_string(), "exp": now + 60, "iat": now}));
-    assert_eq!(app.get_as("/api/v1/auth/me", &python).await.status(), 200);
 }
 
 #[tokio::test]
 async fn the_cookie_wins_over_the_bearer_header() {
-    let app = spawn_app().await;
-    let account = app.register("dave").await;
-    let response = app
-        .http
-        .get(app.url("/api/v1/auth/me"))
-        .header("Cookie", "access_token=garbage")
-        .bearer_auth(&account.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 401);
-    let response = app
-        .http
-        .get(app.url("/api/v1/auth/me"))
-        .header("Authorization", format!("Basic {}", account.token))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_message(response).await,
-        "Authentication required",
-        "non-bearer schemes are no credentials"
-    );
-    let empty_cookie = app
-        .http
-        .get(app.url("/api/v1/auth/me"))
-        .header("Cookie", "access_token=")
-        .bearer_auth(&account.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        empty_cookie.status(),
-        200,
-        "an empty cookie falls back to the header"
-    );
+    for app in spawn_apps().await {
+        let account = app.register("dave").await;
+        let response = app
+            .http
+            .get(app.url("/api/v1/auth/me"))
+            .header("Cookie", "access_token=garbage")
+            .bearer_auth(&account.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        let response = app
+            .http
+            .get(app.url("/api/v1/auth/me"))
+            .header("Authorization", format!("Basic {}", account.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_message(response).await,
+            "Authentication required",
+            "non-bearer schemes are no credentials"
+        );
+        let empty_cookie = app
+            .http
+            .get(app.url("/api/v1/auth/me"))
+            .header("Cookie", "access_token=")
+            .bearer_auth(&account.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            empty_cookie.status(),
+            200,
+            "an empty cookie falls back to the header"
+        );
+        app.finish().await;
+    }
 }
 
 #[tokio::test]
@@ -245,78 +251,82 @@ async fn duplicates_conflict_and_a_registration_race_admits_exactly_one() {
 
 #[tokio::test]
 async fn validation_errors_name_fields_and_never_echo_passwords() {
-    let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "x@example.com", "username": "ok_name", "password": "lowercase123"}),
-        )
-        .await;
-    assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["details"]["fields"][0]["field"], "password");
-    assert_eq!(
-        body["error"]["details"]["fields"][0]["reason"],
-        "must contain at least one uppercase letter"
-    );
-    assert!(!body.to_string().contains("lowercase123"));
+    for app in spawn_apps().await {
+        let response = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "x@example.com", "username": "ok_name", "password": "lowercase123"}),
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["details"]["fields"][0]["field"], "password");
+        assert_eq!(
+            body["error"]["details"]["fields"][0]["reason"],
+            "must contain at least one uppercase letter"
+        );
+        assert!(!body.to_string().contains("lowercase123"));
 
-    let response = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "not-an-email", "username": "a", "password": "x"}),
-        )
-        .await;
-    let body: Value = response.json().await.unwrap();
-    let fields: Vec<&str> = body["error"]["details"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["email", "username", "password"]);
+        let response = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "not-an-email", "username": "a", "password": "x"}),
+            )
+            .await;
+        let body: Value = response.json().await.unwrap();
+        let fields: Vec<&str> = body["error"]["details"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["email", "username", "password"]);
 
-    let response = app
-        .post_json("/api/v1/auth/login", &json!({"email": "a@example.com"}))
-        .await;
-    assert_eq!(response.status(), 422);
-    let long = "A1a".repeat(400);
-    let response = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": "a@example.com", "password": long}),
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        422,
-        "over-long login passwords are refused before hashing"
-    );
+        let response = app
+            .post_json("/api/v1/auth/login", &json!({"email": "a@example.com"}))
+            .await;
+        assert_eq!(response.status(), 422);
+        let long = "A1a".repeat(400);
+        let response = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "a@example.com", "password": long}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            422,
+            "over-long login passwords are refused before hashing"
+        );
+        app.finish().await;
+    }
 }
 
 #[tokio::test]
 async fn the_auth_limit_counts_per_ip_and_answers_429_with_retry_after() {
-    let app = crate::helpers::spawn_with(|settings| settings.rate_limits.auth_per_window = 3).await;
-    let login = json!({"email": "nobody@example.com", "password": PASSWORD});
-    for _ in 0..3 {
+    for app in spawn_apps_with(|settings| settings.rate_limits.auth_per_window = 3).await {
+        let login = json!({"email": "nobody@example.com", "password": PASSWORD});
+        for _ in 0..3 {
+            assert_eq!(
+                app.post_json("/api/v1/auth/login", &login).await.status(),
+                401
+            );
+        }
+        let limited = app.post_json("/api/v1/auth/login", &login).await;
+        assert_eq!(limited.status(), 429);
+        let retry_after: u64 = limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after));
+        assert_eq!(limited.headers()["x-ratelimit-limit"], "3");
+        let body: Value = limited.json().await.unwrap();
         assert_eq!(
-            app.post_json("/api/v1/auth/login", &login).await.status(),
-            401
+            body["error"]["message"],
+            "Rate limit exceeded. Please try again later."
         );
+        assert_eq!(body["error"]["details"]["retry_after"], retry_after);
+        app.finish().await;
     }
-    let limited = app.post_json("/api/v1/auth/login", &login).await;
-    assert_eq!(limited.status(), 429);
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry_after));
-    assert_eq!(limited.headers()["x-ratelimit-limit"], "3");
-    let body: Value = limited.json().await.unwrap();
-    assert_eq!(
-        body["error"]["message"],
-        "Rate limit exceeded. Please try again later."
-    );
-    assert_eq!(body["error"]["details"]["retry_after"], retry_after);
 }

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{error_message, spawn_app, spawn_apps};
+use crate::helpers::{error_message, spawn_apps, spawn_apps_with};
 
 #[tokio::test]
 async fn history_and_detail_have_the_frontend_shapes() {
@@ -132,143 +132,148 @@ async fn another_users_conversation_is_not_found_on_every_route() {
 
 #[tokio::test]
 async fn changes_are_visible_at_once_through_the_cache() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    let first = app.seed_conversation(&ada, "First", 2).await;
-    let second = app.seed_conversation(&ada, "Second", 2).await;
-    // Fill the caches.
-    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
-    assert_eq!(history.as_array().unwrap().len(), 2);
-    let detail_path = format!("/api/v1/chat/conversation/{first}");
-    assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 200);
+    for app in spawn_apps().await {
+        let ada = app.register("ada").await;
+        let first = app.seed_conversation(&ada, "First", 2).await;
+        let second = app.seed_conversation(&ada, "Second", 2).await;
+        // Fill the caches.
+        let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
+        assert_eq!(history.as_array().unwrap().len(), 2);
+        let detail_path = format!("/api/v1/chat/conversation/{first}");
+        assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 200);
 
-    let renamed = app
-        .with_cookie(Method::PATCH, &format!("{detail_path}/rename"), &ada.token)
-        .json(&json!({"title": "Renamed"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        renamed.json::<Value>().await.unwrap(),
-        json!({"success": true, "message": "Conversation renamed successfully"})
-    );
-    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
-    assert_eq!(
-        (history[0]["id"].as_str(), history[0]["title"].as_str()),
-        (Some(first.to_string().as_str()), Some("Renamed"))
-    );
-    let detail: Value = app.get_json(&detail_path, &ada.token).await;
-    assert_eq!(detail["title"], "Renamed");
-
-    let deleted = app
-        .with_cookie(Method::DELETE, &detail_path, &ada.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        deleted.json::<Value>().await.unwrap(),
-        json!({"success": true, "message": "Conversation deleted successfully", "deleted_count": null})
-    );
-    assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 404);
-    let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
-    assert_eq!(history.as_array().unwrap().len(), 1);
-    assert_eq!(history[0]["id"], second.to_string());
-
-    let all: Value = app
-        .with_cookie(Method::DELETE, "/api/v1/chat/conversations", &ada.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        all,
-        json!({"success": true, "message": "Deleted 1 conversation(s)", "deleted_count": 1})
-    );
-    assert_eq!(
-        app.get_as(&format!("/api/v1/chat/conversation/{second}"), &ada.token)
+        let renamed = app
+            .with_cookie(Method::PATCH, &format!("{detail_path}/rename"), &ada.token)
+            .json(&json!({"title": "Renamed"}))
+            .send()
             .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        app.get_json("/api/v1/chat/history", &ada.token).await,
-        json!([])
-    );
+            .unwrap();
+        assert_eq!(
+            renamed.json::<Value>().await.unwrap(),
+            json!({"success": true, "message": "Conversation renamed successfully"})
+        );
+        let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
+        assert_eq!(
+            (history[0]["id"].as_str(), history[0]["title"].as_str()),
+            (Some(first.to_string().as_str()), Some("Renamed"))
+        );
+        let detail: Value = app.get_json(&detail_path, &ada.token).await;
+        assert_eq!(detail["title"], "Renamed");
+
+        let deleted = app
+            .with_cookie(Method::DELETE, &detail_path, &ada.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            deleted.json::<Value>().await.unwrap(),
+            json!({"success": true, "message": "Conversation deleted successfully", "deleted_count": null})
+        );
+        assert_eq!(app.get_as(&detail_path, &ada.token).await.status(), 404);
+        let history: Value = app.get_json("/api/v1/chat/history", &ada.token).await;
+        assert_eq!(history.as_array().unwrap().len(), 1);
+        assert_eq!(history[0]["id"], second.to_string());
+
+        let all: Value = app
+            .with_cookie(Method::DELETE, "/api/v1/chat/conversations", &ada.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            all,
+            json!({"success": true, "message": "Deleted 1 conversation(s)", "deleted_count": 1})
+        );
+        assert_eq!(
+            app.get_as(&format!("/api/v1/chat/conversation/{second}"), &ada.token)
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get_json("/api/v1/chat/history", &ada.token).await,
+            json!([])
+        );
+        app.finish().await;
+    }
 }
 
 #[tokio::test]
 async fn bad_ids_and_paging_parameters_are_422() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    let id = app.seed_conversation(&ada, "x", 1).await;
-    for path in [
-        "/api/v1/chat/conversation/not-a-uuid".to_owned(),
-        "/api/v1/chat/history?limit=0".to_owned(),
-        "/api/v1/chat/history?limit=101".to_owned(),
-        "/api/v1/chat/history?offset=-1".to_owned(),
-        "/api/v1/chat/history?offset=9223372036854775808".to_owned(),
-        format!("/api/v1/chat/conversation/{id}?offset=18446744073709551615"),
-        format!("/api/v1/chat/conversation/{id}?limit=201"),
-        format!("/api/v1/chat/conversation/{id}?offset=1&before=3"),
-    ] {
-        let response = app.get_as(&path, &ada.token).await;
-        assert_eq!(response.status(), 422, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert!(
-            body["error"]["details"]["fields"][0]["field"].is_string(),
-            "{path}: {body}"
+    for app in spawn_apps().await {
+        let ada = app.register("ada").await;
+        let id = app.seed_conversation(&ada, "x", 1).await;
+        for path in [
+            "/api/v1/chat/conversation/not-a-uuid".to_owned(),
+            "/api/v1/chat/history?limit=0".to_owned(),
+            "/api/v1/chat/history?limit=101".to_owned(),
+            "/api/v1/chat/history?offset=-1".to_owned(),
+            "/api/v1/chat/history?offset=9223372036854775808".to_owned(),
+            format!("/api/v1/chat/conversation/{id}?offset=18446744073709551615"),
+            format!("/api/v1/chat/conversation/{id}?limit=201"),
+            format!("/api/v1/chat/conversation/{id}?offset=1&before=3"),
+        ] {
+            let response = app.get_as(&path, &ada.token).await;
+            assert_eq!(response.status(), 422, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["error"]["details"]["fields"][0]["field"].is_string(),
+                "{path}: {body}"
+            );
+        }
+        let rename = app
+            .with_cookie(
+                Method::PATCH,
+                &format!("/api/v1/chat/conversation/{id}/rename"),
+                &ada.token,
+            )
+            .json(&json!({"title": ""}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rename.status(), 422);
+        let past_end: Value = app
+            .get_json(
+                &format!("/api/v1/chat/conversation/{id}?offset=50"),
+                &ada.token,
+            )
+            .await;
+        assert_eq!(
+            (
+                past_end["messages"].as_array().unwrap().len(),
+                past_end["has_more"].as_bool()
+            ),
+            (0, Some(false))
         );
+        app.finish().await;
     }
-    let rename = app
-        .with_cookie(
-            Method::PATCH,
-            &format!("/api/v1/chat/conversation/{id}/rename"),
-            &ada.token,
-        )
-        .json(&json!({"title": ""}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rename.status(), 422);
-    let past_end: Value = app
-        .get_json(
-            &format!("/api/v1/chat/conversation/{id}?offset=50"),
-            &ada.token,
-        )
-        .await;
-    assert_eq!(
-        (
-            past_end["messages"].as_array().unwrap().len(),
-            past_end["has_more"].as_bool()
-        ),
-        (0, Some(false))
-    );
 }
 
 #[tokio::test]
 async fn the_general_limit_guards_authenticated_routes() {
-    let app =
-        crate::helpers::spawn_with(|settings| settings.rate_limits.general_per_window = 2).await;
-    let ada = app.register("ada").await;
-    assert_eq!(
-        app.get_as("/api/v1/chat/history", &ada.token)
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.get_as("/api/v1/auth/me", &ada.token).await.status(),
-        200
-    );
-    let limited = app.get_as("/api/v1/chat/history", &ada.token).await;
-    assert_eq!(limited.status(), 429);
-    assert!(limited.headers().contains_key("retry-after"));
-    let bob = app.register("bob").await;
-    assert_eq!(
-        app.get_as("/api/v1/auth/me", &bob.token).await.status(),
-        200,
-        "limits are per user"
-    );
+    for app in spawn_apps_with(|settings| settings.rate_limits.general_per_window = 2).await {
+        let ada = app.register("ada").await;
+        assert_eq!(
+            app.get_as("/api/v1/chat/history", &ada.token)
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            app.get_as("/api/v1/auth/me", &ada.token).await.status(),
+            200
+        );
+        let limited = app.get_as("/api/v1/chat/history", &ada.token).await;
+        assert_eq!(limited.status(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+        let bob = app.register("bob").await;
+        assert_eq!(
+            app.get_as("/api/v1/auth/me", &bob.token).await.status(),
+            200,
+            "limits are per user"
+        );
+        app.finish().await;
+    }
 }

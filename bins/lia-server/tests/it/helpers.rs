@@ -18,6 +18,8 @@ pub(crate) struct TestApp {
     pub(crate) http: reqwest::Client,
     pub(crate) connection: DatabaseConnection,
     pub(crate) backend: &'static str,
+    /// The settings it runs with (a second instance starts from them).
+    pub(crate) settings: Settings,
     _dir: Option<tempfile::TempDir>,
     scratch: Option<ScratchDatabase>,
 }
@@ -46,40 +48,97 @@ fn test_settings() -> Settings {
     settings
 }
 
-/// The app on SQLite.
-pub(crate) async fn spawn_app() -> TestApp {
-    spawn_with(|_| {}).await
+/// Where a test app keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// A SQLite file in a temporary directory, the in-process cache.
+    Sqlite,
+    /// A scratch PostgreSQL database, and Redis when one is configured.
+    Postgres { redis: Option<String> },
 }
 
-/// The app on SQLite with `adjust`ed settings.
-pub(crate) async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = test_settings();
-    settings.database.sqlite_path = dir.path().join("lia.db").display().to_string();
-    adjust(&mut settings);
-    start(settings, "sqlite", Some(dir), None).await
+/// SQLite always; PostgreSQL (with Redis) when `LIA_TEST_DATABASE_URL` (and
+/// `LIA_TEST_REDIS_URL`) are set, saying which are skipped.
+pub(crate) fn backends() -> Vec<Backend> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let mut backends = vec![Backend::Sqlite];
+    match set("LIA_TEST_DATABASE_URL") {
+        Some(_) => {
+            let redis = set("LIA_TEST_REDIS_URL");
+            if redis.is_none() {
+                println!(
+                    "LIA_TEST_REDIS_URL is not set: PostgreSQL runs with the in-process cache"
+                );
+            }
+            backends.push(Backend::Postgres { redis });
+        }
+        None => println!("LIA_TEST_DATABASE_URL is not set: skipping PostgreSQL (+ Redis)"),
+    }
+    backends
 }
 
-/// SQLite, plus PostgreSQL when `LIA_TEST_DATABASE_URL` is set.
+/// The app on every backend (see [`backends`]).
 pub(crate) async fn spawn_apps() -> Vec<TestApp> {
-    let mut apps = vec![spawn_app().await];
-    if let Some(scratch) = ScratchDatabase::create().await {
-        let mut settings = test_settings();
-        settings.database.database_url = Some(scratch.url.clone());
-        // The production pairing: PostgreSQL with Redis (when CI provides one).
-        let redis = std::env::var("LIA_TEST_REDIS_URL")
-            .ok()
-            .filter(|url| !url.trim().is_empty());
-        let backend = if redis.is_some() {
-            "postgres+redis"
-        } else {
-            "postgres"
-        };
-        settings.cache.redis_url = redis;
-        settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
-        apps.push(start(settings, backend, None, Some(scratch)).await);
+    spawn_apps_with(|_| {}).await
+}
+
+/// The app on every backend, with `adjust`ed settings.
+pub(crate) async fn spawn_apps_with(adjust: impl Fn(&mut Settings)) -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for backend in backends() {
+        apps.push(spawn_on(&backend, &adjust).await);
     }
     apps
+}
+
+/// The app on `backend`, with `adjust`ed settings.
+pub(crate) async fn spawn_on(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            settings.database.sqlite_path = dir.path().join("lia.db").display().to_string();
+            adjust(&mut settings);
+            start(settings, "sqlite", Some(dir), None).await
+        }
+        Backend::Postgres { redis } => {
+            let scratch = ScratchDatabase::create()
+                .await
+                .expect("LIA_TEST_DATABASE_URL must answer");
+            settings.database.database_url = Some(scratch.url.clone());
+            settings.cache.redis_url = redis.clone();
+            settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
+            adjust(&mut settings);
+            let name = if redis.is_some() {
+                "postgres+redis"
+            } else {
+                "postgres"
+            };
+            start(settings, name, None, Some(scratch)).await
+        }
+    }
+}
+
+/// Two instances sharing one PostgreSQL database and one Redis, as a deployment runs them;
+/// `None` (saying so) unless both test URLs are set.
+pub(crate) async fn spawn_pair(adjust: impl Fn(&mut Settings)) -> Option<(TestApp, TestApp)> {
+    let Some(Backend::Postgres { redis: Some(_) }) = backends().pop() else {
+        println!(
+            "skipping the two-instance test: it needs LIA_TEST_DATABASE_URL and LIA_TEST_REDIS_URL"
+        );
+        return None;
+    };
+    let first = spawn_on(
+        &Backend::Postgres {
+            redis: std::env::var("LIA_TEST_REDIS_URL").ok(),
+        },
+        &adjust,
+    )
+    .await;
+    let mut settings = first.settings.clone();
+    settings.server.port = 0;
+    let second = start(settings, "postgres+redis (second instance)", None, None).await;
+    Some((first, second))
 }
 
 async fn start(
@@ -92,7 +151,7 @@ async fn start(
         max_connections: 2,
         ..settings.database.clone()
     };
-    let application = Application::build(settings).await.unwrap();
+    let application = Application::build(settings.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     let connection = lia_store::connect(&store).await.unwrap();
@@ -103,6 +162,7 @@ async fn start(
         http,
         connection,
         backend,
+        settings,
         _dir: dir,
         scratch,
     }

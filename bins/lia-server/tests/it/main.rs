@@ -19,3 +19,5 @@ mod edge;
 mod helpers;
 #[cfg(test)]
 mod observability;
+#[cfg(test)]
+mod two_instances;

@@ -2,36 +2,38 @@
 
 use serde_json::Value;
 
-use crate::helpers::{chat, frontend_body, spawn_app, spawn_with};
+use crate::helpers::{chat, frontend_body, spawn_apps, spawn_apps_with};
 
 #[tokio::test]
 async fn request_ids_round_trip_or_are_generated() {
-    let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url("/health/live"))
-        .header("X-Request-ID", "trace-abc.123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["x-request-id"], "trace-abc.123");
-    let response = app
-        .http
-        .get(app.url("/health/live"))
-        .header("X-Request-ID", "bad id with spaces")
-        .send()
-        .await
-        .unwrap();
-    let generated = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
-    let error = app.http.get(app.url("/nope")).send().await.unwrap();
-    assert!(
-        error.headers().contains_key("x-request-id"),
-        "errors carry one too"
-    );
+    for app in spawn_apps().await {
+        let response = app
+            .http
+            .get(app.url("/health/live"))
+            .header("X-Request-ID", "trace-abc.123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "trace-abc.123");
+        let response = app
+            .http
+            .get(app.url("/health/live"))
+            .header("X-Request-ID", "bad id with spaces")
+            .send()
+            .await
+            .unwrap();
+        let generated = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        let error = app.http.get(app.url("/nope")).send().await.unwrap();
+        assert!(
+            error.headers().contains_key("x-request-id"),
+            "errors carry one too"
+        );
+        app.finish().await;
+    }
 }
 
 fn sample(text: &str, series: &str) -> f64 {
@@ -44,141 +46,151 @@ fn sample(text: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_expose_each_series_after_matching_traffic() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    for _ in 0..2 {
-        assert_eq!(
-            app.get_as("/api/v1/chat/history", &ada.token)
-                .await
-                .status(),
-            200
-        );
-    }
-    chat(
-        &app,
-        &ada.token,
-        &frontend_body("I love my new bike!", None),
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
+    for app in spawn_apps().await {
+        let ada = app.register("ada").await;
+        for _ in 0..2 {
+            assert_eq!(
+                app.get_as("/api/v1/chat/history", &ada.token)
+                    .await
+                    .status(),
+                200
+            );
+        }
+        chat(
+            &app,
+            &ada.token,
+            &frontend_body("I love my new bike!", None),
+        )
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
-
-    assert_eq!(
-        sample(
-            &text,
-            "lia_http_requests_total{route=\"/api/v1/chat/history\",method=\"GET\",status=\"200\"}"
-        ),
-        2.0
-    );
-    assert!(
-        sample(
-            &text,
-            "lia_http_request_duration_seconds_count{route=\"/api/v1/chat/history\"}"
-        ) >= 2.0
-    );
-    assert!(text.contains(
-        "lia_http_request_duration_seconds_bucket{route=\"/api/v1/chat/stream\",le=\"+Inf\"}"
-    ));
-    assert_eq!(
-        sample(&text, "lia_cache_misses_total{kind=\"history\"}"),
-        1.0
-    );
-    assert_eq!(sample(&text, "lia_cache_hits_total{kind=\"history\"}"), 1.0);
-    assert!(
-        sample(
-            &text,
-            "lia_llm_attempts_total{provider=\"local\",outcome=\"ok\"}"
-        ) >= 1.0
-    );
-    assert_eq!(sample(&text, "lia_chat_turns_total"), 1.0);
-    assert_eq!(sample(&text, "lia_chat_turn_failures_total"), 0.0);
-    assert_eq!(sample(&text, "lia_chat_active_turns"), 0.0);
-    assert_eq!(sample(&text, "lia_sentiment_fallbacks_total"), 0.0);
-    assert_eq!(sample(&text, "lia_background_task_failures_total"), 0.0);
-    assert!(sample(&text, "lia_db_pool_connections{state=\"idle\"}") >= 0.0);
-    assert!(text.contains("# TYPE lia_http_request_duration_seconds histogram"));
-}
-
-#[tokio::test]
-async fn a_configured_token_protects_metrics() {
-    let app =
-        spawn_with(|settings| settings.http.metrics_token = Some("metrics-secret".into())).await;
-    assert_eq!(
-        app.http
+        let text = app
+            .http
             .get(app.url("/metrics"))
             .send()
             .await
             .unwrap()
-            .status(),
-        401
-    );
-    let wrong = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth("nope")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    let right = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth("metrics-secret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(right.status(), 200);
-    assert!(
-        right.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+            .text()
+            .await
+            .unwrap();
+
+        assert_eq!(
+            sample(
+                &text,
+                "lia_http_requests_total{route=\"/api/v1/chat/history\",method=\"GET\",status=\"200\"}"
+            ),
+            2.0
+        );
+        assert!(
+            sample(
+                &text,
+                "lia_http_request_duration_seconds_count{route=\"/api/v1/chat/history\"}"
+            ) >= 2.0
+        );
+        assert!(text.contains(
+            "lia_http_request_duration_seconds_bucket{route=\"/api/v1/chat/stream\",le=\"+Inf\"}"
+        ));
+        assert_eq!(
+            sample(&text, "lia_cache_misses_total{kind=\"history\"}"),
+            1.0
+        );
+        assert_eq!(sample(&text, "lia_cache_hits_total{kind=\"history\"}"), 1.0);
+        assert!(
+            sample(
+                &text,
+                "lia_llm_attempts_total{provider=\"local\",outcome=\"ok\"}"
+            ) >= 1.0
+        );
+        assert_eq!(sample(&text, "lia_chat_turns_total"), 1.0);
+        assert_eq!(sample(&text, "lia_chat_turn_failures_total"), 0.0);
+        assert_eq!(sample(&text, "lia_chat_active_turns"), 0.0);
+        assert_eq!(sample(&text, "lia_sentiment_fallbacks_total"), 0.0);
+        assert_eq!(sample(&text, "lia_background_task_failures_total"), 0.0);
+        assert!(sample(&text, "lia_db_pool_connections{state=\"idle\"}") >= 0.0);
+        assert!(text.contains("# TYPE lia_http_request_duration_seconds histogram"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_configured_token_protects_metrics() {
+    for app in
+        spawn_apps_with(|settings| settings.http.metrics_token = Some("metrics-secret".into()))
+            .await
+    {
+        assert_eq!(
+            app.http
+                .get(app.url("/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        let wrong = app
+            .http
+            .get(app.url("/metrics"))
+            .bearer_auth("nope")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        let right = app
+            .http
+            .get(app.url("/metrics"))
+            .bearer_auth("metrics-secret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(right.status(), 200);
+        assert!(
+            right.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        app.finish().await;
+    }
 }
 
 #[tokio::test]
 async fn every_documented_operation_is_served() {
-    let app = spawn_app().await;
-    let document: Value = app.public_json("/openapi.json").await;
-    let paths = document["paths"].as_object().unwrap();
-    assert_eq!(
-        paths.len(),
-        lia_api::openapi::OPERATIONS
-            .iter()
-            .map(|op| op.path)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    );
-    for operation in lia_api::openapi::OPERATIONS {
-        let path = operation
-            .path
-            .replace("{id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{stream_id}", "1-x");
-        let method =
-            reqwest::Method::from_bytes(operation.method.to_uppercase().as_bytes()).unwrap();
-        let response = app
-            .http
-            .request(method, app.url(&path))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        assert_ne!(status, 405, "{} {path}", operation.method);
-        assert!(
-            !(status == 404 && body.contains("\"Not found\"") && !path.starts_with("/health/info")),
-            "{} {path} is not routed",
-            operation.method
+    for app in spawn_apps().await {
+        let document: Value = app.public_json("/openapi.json").await;
+        let paths = document["paths"].as_object().unwrap();
+        assert_eq!(
+            paths.len(),
+            lia_api::openapi::OPERATIONS
+                .iter()
+                .map(|op| op.path)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
         );
+        for operation in lia_api::openapi::OPERATIONS {
+            let path = operation
+                .path
+                .replace("{id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{stream_id}", "1-x");
+            let method =
+                reqwest::Method::from_bytes(operation.method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .http
+                .request(method, app.url(&path))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            assert_ne!(status, 405, "{} {path}", operation.method);
+            assert!(
+                !(status == 404
+                    && body.contains("\"Not found\"")
+                    && !path.starts_with("/health/info")),
+                "{} {path} is not routed",
+                operation.method
+            );
+        }
+        app.finish().await;
     }
 }
