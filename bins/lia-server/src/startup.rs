@@ -11,11 +11,11 @@ use anyhow::Context;
 use lia_api::{ApiState, StaticAnswers};
 use lia_auth::{Accounts, PasswordHasher, TokenService};
 use lia_cache::{
-    CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, RedisCache, RedisConnection,
-    RedisRateLimiter, RedisStreamBuffer,
+    CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, MemoryTurnLeases, RedisCache,
+    RedisConnection, RedisRateLimiter, RedisStreamBuffer, RedisTurnLeases,
 };
 use lia_chat::{ChatDependencies, ChatService, ConversationService, TaskTracker};
-use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer};
+use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer, TurnLeases};
 use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
 
@@ -45,12 +45,16 @@ impl Application {
         let connection = database.reads().clone();
         let database_kind = database.kind();
 
+        // Cache keys carry the database's identity: a Redis shared with another database, or
+        // kept across a restore or `migrate fresh`, never answers for this one.
+        let identity = database.identity().await?;
         let stats = Arc::new(CacheStats::default());
-        let backends = cache_backends(&settings, Arc::clone(&stats)).await?;
+        let backends = cache_backends(&settings, &identity, Arc::clone(&stats)).await?;
         let CacheBackends {
             cache,
             limiter,
             buffer,
+            leases,
             probe: cache_probe,
         } = backends;
         let probes: Probes = vec![
@@ -96,6 +100,7 @@ impl Application {
                 repository,
                 cache: Arc::clone(&cache),
                 buffer,
+                leases,
                 llm: Arc::clone(&registry),
                 sentiment: Arc::clone(&sentiment),
                 tracker,
@@ -227,14 +232,23 @@ struct CacheBackends {
     cache: Arc<dyn ConversationCache>,
     limiter: Arc<dyn RateLimiter>,
     buffer: Arc<dyn StreamBuffer>,
+    leases: Arc<dyn TurnLeases>,
     probe: Arc<dyn lia_api::Probe>,
 }
 
 async fn cache_backends(
     settings: &Settings,
+    database_identity: &uuid::Uuid,
     stats: Arc<CacheStats>,
 ) -> anyhow::Result<CacheBackends> {
-    let config = &settings.cache;
+    let config = &lia_cache::CacheConfig {
+        key_prefix: format!(
+            "{}{}:",
+            settings.cache.key_prefix,
+            database_identity.simple()
+        ),
+        ..settings.cache.clone()
+    };
     if let Some(url) = &config.redis_url {
         let redis = RedisConnection::connect(url, config, stats, Duration::from_secs(3)).await?;
         return Ok(CacheBackends {
@@ -248,6 +262,10 @@ async fn cache_backends(
                 config.stream_max_events,
                 config.stream_ttl_secs,
             )),
+            leases: Arc::new(RedisTurnLeases::new(
+                redis.clone(),
+                settings.chat.turns.lease_ttl_ms,
+            )),
             probe: Arc::new(RedisProbe { redis }),
         });
     }
@@ -259,6 +277,9 @@ async fn cache_backends(
             max_keys,
         )),
         buffer: Arc::new(MemoryStreamBuffer::new(config.memory_stream_limits())),
+        leases: Arc::new(MemoryTurnLeases::new(Duration::from_millis(
+            settings.chat.turns.lease_ttl_ms,
+        ))),
         probe: Arc::new(MemoryCacheProbe),
     })
 }

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The body is larger than allowed.
     #[error("Request body is too large")]
     PayloadTooLarge,
+    /// The body is not sent as `application/json`.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
     /// Input broke a rule; each problem names its field.
     #[error("{}", first_message(.0))]
     Validation(Vec<ValidationError>),
@@ -82,6 +85,12 @@ impl ApiError {
     }
 }
 
+/// `Retry-After` of a 429 for the active-turn cap.
+pub(crate) const ACTIVE_TURNS_RETRY_AFTER_SECS: u64 = 5;
+
+/// `Retry-After` of a 503: a dependency restarting is usually back within seconds.
+pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// Whole seconds to wait, at least one.
 pub(crate) fn retry_secs(retry_after: Duration) -> u64 {
     retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)
@@ -100,6 +109,7 @@ impl ResponseError for ApiError {
         match self {
             Self::MalformedJson | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -122,6 +132,20 @@ impl ResponseError for ApiError {
             response.insert_header(("X-RateLimit-Limit", limit.to_string()));
             response.insert_header(("X-RateLimit-Remaining", "0"));
             response.insert_header(("X-RateLimit-Reset", seconds.to_string()));
+        }
+        if let Self::TooManyActiveTurns = self {
+            // A turn usually ends within seconds; a client that waits this long and tries
+            // again is likely admitted.
+            response.insert_header((
+                header::RETRY_AFTER,
+                ACTIVE_TURNS_RETRY_AFTER_SECS.to_string(),
+            ));
+        }
+        if let Self::Unavailable(_) = self {
+            response.insert_header((
+                header::RETRY_AFTER,
+                UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+            ));
         }
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -162,6 +186,53 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Repository(inner) => Self::from(inner),
             AccountError::Hashing(inner) => Self::Internal(Box::new(inner)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind's status, so a change of mapping is a visible change of this test.
+    #[test]
+    fn every_error_kind_has_its_status_and_retry_hints() {
+        let cases: Vec<(ApiError, u16, Option<&str>)> = vec![
+            (ApiError::MalformedJson, 400, None),
+            (ApiError::PayloadTooLarge, 413, None),
+            (ApiError::UnsupportedMediaType, 415, None),
+            (ApiError::invalid("title", "is invalid"), 422, None),
+            (ApiError::BadRequest("no".into()), 400, None),
+            (ApiError::Unauthorized("no".into()), 401, None),
+            (ApiError::NotFound("Conversation not found"), 404, None),
+            (ApiError::MethodNotAllowed, 405, None),
+            (ApiError::Conflict("taken".into()), 409, None),
+            (ApiError::TooManyActiveTurns, 429, Some("5")),
+            (
+                ApiError::RateLimited {
+                    retry_after: Duration::from_millis(1_500),
+                    limit: 10,
+                },
+                429,
+                Some("2"),
+            ),
+            (ApiError::Unavailable("down".into()), 503, Some("2")),
+            (ApiError::Internal("bug".into()), 500, None),
+            (ApiError::from(RepositoryError::UserGone), 401, None),
+            (
+                ApiError::from(RepositoryError::Unavailable("down".into())),
+                503,
+                Some("2"),
+            ),
+        ];
+        for (error, status, retry_after) in cases {
+            let response = error.error_response();
+            assert_eq!(response.status().as_u16(), status, "{error:?}");
+            let header = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(header, retry_after, "{error:?}");
         }
     }
 }

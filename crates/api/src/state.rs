@@ -2,7 +2,6 @@
 //! static answers built at start-up, and the HTTP settings.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::web::Bytes;
 use lia_auth::Accounts;
@@ -133,10 +132,12 @@ impl std::fmt::Debug for ApiState {
 
 impl ApiState {
     /// Counts one request against `scope` for `key`. The auth limit fails closed (no decision
-    /// means no login attempt); the others fail open.
+    /// means no login attempt), as a 503 that says the service is the problem, not a 429 that
+    /// blames the user; the others fail open.
     ///
     /// # Errors
-    /// [`ApiError::RateLimited`] when the request is over the limit.
+    /// [`ApiError::RateLimited`] when the request is over the limit,
+    /// [`ApiError::Unavailable`] when the auth limit cannot decide.
     pub async fn enforce_limit(&self, scope: RateLimitScope, key: &str) -> Result<(), ApiError> {
         match self.limiter.check(scope, key).await {
             Ok(decision) if decision.allowed => Ok(()),
@@ -146,10 +147,7 @@ impl ApiState {
             }),
             Err(error) if scope == RateLimitScope::Auth => {
                 tracing::warn!(%error, "auth rate limiter unavailable; refusing (fail closed)");
-                Err(ApiError::RateLimited {
-                    retry_after: Duration::from_secs(60),
-                    limit: 0,
-                })
+                Err(ApiError::Unavailable(Box::new(error)))
             }
             Err(error) => {
                 tracing::warn!(%error, ?scope, "rate limiter unavailable; admitting (fail open)");

@@ -12,7 +12,8 @@ pub struct CacheConfig {
     pub pool_size: usize,
     /// Upper bound of every Redis command; past it the operation fails open.
     pub command_timeout_ms: u64,
-    /// Key prefix, versioned so deployments (and schema changes) can share one Redis.
+    /// Key prefix, versioned so deployments (and schema changes) can share one Redis. The
+    /// server appends the database's identity to it, so keys never outlive their database.
     pub key_prefix: String,
     /// Lifetime of a cached history.
     pub history_ttl_secs: u64,

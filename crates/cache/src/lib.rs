@@ -7,6 +7,10 @@ pub mod redis;
 mod stats;
 
 pub use config::{CacheConfig, RateLimitConfig};
-pub use memory::{MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, MemoryStreamLimits};
-pub use redis::{RedisCache, RedisConnection, RedisRateLimiter, RedisStreamBuffer};
+pub use memory::{
+    MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, MemoryStreamLimits, MemoryTurnLeases,
+};
+pub use redis::{
+    RedisCache, RedisConnection, RedisRateLimiter, RedisStreamBuffer, RedisTurnLeases,
+};
 pub use stats::{CacheKind, CacheStats};

@@ -17,6 +17,16 @@ pub struct ChatConfig {
     /// How long storing a finished turn is retried while the database is unavailable
     /// (a restart, a failover) before the turn reports a storage error.
     pub store_retry_ms: u64,
+    /// How often this instance renews the leases of the turns it generates, and sweeps for
+    /// turns whose lease expired (their instance died) to recover them.
+    pub lease_renew_ms: u64,
+    /// How long a lease lives without renewal: a turn is recovered this long after its
+    /// instance stopped renewing.
+    pub lease_ttl_ms: u64,
+    /// How often the turn records in the database are checked for orphans no lease covers
+    /// (a lost lease store, a turn whose instance died before its first renewal, a reply
+    /// that could not be stored); also done once at start-up.
+    pub orphan_scan_secs: u64,
 }
 
 impl Default for ChatConfig {
@@ -27,6 +37,9 @@ impl Default for ChatConfig {
             sentiment_timeout_ms: 15_000,
             system_prompt: None,
             store_retry_ms: 30_000,
+            lease_renew_ms: 1_000,
+            lease_ttl_ms: 5_000,
+            orphan_scan_secs: 30,
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum Reply {
     },
     /// Accept the request and never answer.
     Hang,
+    /// Stream back, in the OpenAI format, `You said: ` and the content of the request's last
+    /// user message: a reply that shows which question the model was asked.
+    EchoOpenAi,
 }
 
 impl Reply {
@@ -147,6 +150,18 @@ pub fn openai_stream(pieces: &[&str]) -> Reply {
     }
 }
 
+/// The [`Reply::EchoOpenAi`] answer to an OpenAI chat request `body`.
+fn echo(body: &str) -> Reply {
+    let request: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let asked = request["messages"]
+        .as_array()
+        .and_then(|messages| messages.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    openai_stream(&["You said: ", &asked])
+}
+
 /// A Gemini `alt=sse` chunk with these `parts` (JSON array items) and an optional finish reason.
 pub fn gemini_chunk(parts: &str, finish: Option<&str>) -> String {
     let finish = finish
@@ -160,6 +175,10 @@ pub fn gemini_chunk(parts: &str, finish: Option<&str>) -> String {
 async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Vec<Recorded>>>) {
     let Some(request) = read_request(&mut socket).await else {
         return;
+    };
+    let reply = match reply {
+        Reply::EchoOpenAi => echo(&request.body),
+        other => other,
     };
     log.lock().unwrap().push(request);
     match reply {
@@ -200,7 +219,8 @@ async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Vec<Recorded>
                 let _ = socket.write_all(b"0\r\n\r\n").await;
             }
         }
-        Reply::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+        // Hangs for good (`EchoOpenAi` was answered above).
+        Reply::Hang | Reply::EchoOpenAi => tokio::time::sleep(Duration::from_secs(3600)).await,
     }
 }
 

@@ -49,6 +49,7 @@ async fn malformed_oversized_and_misrouted_requests_get_json_errors() {
         let unauthenticated = app
             .http
             .patch(app.url("/api/v1/chat/conversation/x/rename"))
+            .header("Content-Type", "application/json")
             .body("not json")
             .send()
             .await

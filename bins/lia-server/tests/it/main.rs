@@ -14,6 +14,8 @@ mod config;
 #[cfg(test)]
 mod conversations;
 #[cfg(test)]
+mod correctness;
+#[cfg(test)]
 mod edge;
 #[cfg(test)]
 mod helpers;

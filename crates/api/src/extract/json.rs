@@ -1,6 +1,7 @@
-//! A JSON body: read up to the configured limit (413 past it), parsed as JSON (400 if it is
-//! not), and turned into a typed request by the handler (422 naming the field, never echoing
-//! the value).
+//! A JSON body: sent as `application/json` (415 otherwise: a form or `text/plain` post is
+//! what a browser sends cross-site without asking first), read up to the configured limit
+//! (413 past it), parsed as JSON (400 if it is not), and turned into a typed request by the
+//! handler (422 naming the field, never echoing the value).
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -83,8 +84,12 @@ impl FromRequest for JsonBody {
         let limit = request
             .app_data::<web::Data<ApiState>>()
             .map_or(65_536, |state| state.settings.body_limit_bytes);
+        let is_json = is_json_content_type(request);
         let mut payload = payload.take();
         Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| ApiError::MalformedJson)?;
@@ -98,6 +103,17 @@ impl FromRequest for JsonBody {
                 .map_err(|_| ApiError::MalformedJson)
         })
     }
+}
+
+/// Whether the request says its body is `application/json` (parameters such as
+/// `charset` allowed, case-insensitive).
+pub(crate) fn is_json_content_type(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 #[cfg(test)]

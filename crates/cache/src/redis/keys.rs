@@ -14,6 +14,8 @@
 //! | `<p>stream:{<stream id>}` | stream | a chat turn's events, one entry per batch |
 //! | `<p>ev:{<stream id>}` | channel | a wake-up after each batch appended to that stream |
 //! | `<p>stops` | channel | stop requests (the stream id), heard by every instance |
+//! | `<p>turns:{u:<uid>}` | sorted set | the user's turn leases, scored by expiry (ms) |
+//! | `<p>leases` | sorted set | every turn lease, scored by expiry (ms), for recovery |
 
 use lia_domain::ports::RateLimitScope;
 use lia_domain::{ConversationId, UserId};
@@ -62,6 +64,14 @@ impl Keys {
 
     pub(crate) fn stream(&self, stream_id: &str) -> String {
         format!("{}stream:{{{stream_id}}}", self.prefix)
+    }
+
+    pub(crate) fn user_leases(&self, user: UserId) -> String {
+        format!("{}turns:{{u:{user}}}", self.prefix)
+    }
+
+    pub(crate) fn leases(&self) -> String {
+        format!("{}leases", self.prefix)
     }
 
     pub(crate) fn stream_channel(&self, stream_id: &str) -> String {

@@ -5,6 +5,7 @@
 mod cache;
 mod codec;
 mod keys;
+mod leases;
 mod notify;
 mod rate_limit;
 mod scripts;
@@ -17,6 +18,7 @@ use fred::clients::SubscriberClient;
 use fred::prelude::{Builder, ClientLike, Config, Pool, ReconnectPolicy};
 
 pub use cache::RedisCache;
+pub use leases::RedisTurnLeases;
 pub use rate_limit::RedisRateLimiter;
 pub use stream_buffer::RedisStreamBuffer;
 

@@ -86,6 +86,47 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(used 
 return {1, math.floor((window - used) / interval), 0}
 ";
 
+/// Takes a turn lease unless the user holds `cap` live ones, on the server's clock.
+/// KEYS: the user's lease set. ARGV: stream id, cap, lease ms.
+/// Returns 1 when taken, 0 when the user is at the cap.
+const ACQUIRE_LEASE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return 1
+";
+
+/// Removes and returns up to `max` expired leases, so each goes to exactly one caller.
+/// KEYS: the global lease index. ARGV: max.
+const CLAIM_EXPIRED: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(ids) do redis.call('ZREM', KEYS[1], id) end
+return ids
+";
+
+/// Whether a lease is live. KEYS: the user's lease set. ARGV: stream id. Returns 1 or 0.
+const LEASE_IS_LIVE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if expiry and tonumber(expiry) > now then return 1 end
+return 0
+";
+
+pub(crate) static ACQUIRE_LEASE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(ACQUIRE_LEASE));
+pub(crate) static CLAIM_EXPIRED_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(CLAIM_EXPIRED));
+pub(crate) static LEASE_IS_LIVE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(LEASE_IS_LIVE));
 pub(crate) static HISTORY_PAGE_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(HISTORY_PAGE));
 pub(crate) static FILL_HISTORY_SCRIPT: LazyLock<Script> =

@@ -8,6 +8,8 @@ mod backends;
 #[cfg(test)]
 mod cache;
 #[cfg(test)]
+mod leases;
+#[cfg(test)]
 mod rate_limit;
 #[cfg(test)]
 mod stream;

@@ -155,6 +155,28 @@ impl LiveTurns {
         }
     }
 
+    /// The owner and stream id of every turn generating here (to renew their leases).
+    pub(crate) fn generating_turns(&self) -> Vec<(UserId, String)> {
+        self.table.lock().map_or_else(
+            |_| Vec::new(),
+            |table| {
+                table
+                    .turns
+                    .iter()
+                    .filter(|(_, turn)| turn.generating)
+                    .map(|(stream_id, turn)| (turn.user, stream_id.clone()))
+                    .collect()
+            },
+        )
+    }
+
+    /// Whether `stream_id` is registered here (generating or still flushing).
+    pub(crate) fn contains(&self, stream_id: &str) -> bool {
+        self.table
+            .lock()
+            .is_ok_and(|table| table.turns.contains_key(stream_id))
+    }
+
     /// Turns generating here now (the `active_chat_turns` metric).
     pub(crate) fn generating(&self) -> usize {
         self.table

@@ -4,6 +4,8 @@
 //! log, which followers here read; a flusher copies it to the stream buffer in batches, for
 //! followers on other instances and for replay.
 
+mod keeper;
+mod recovery;
 mod request;
 mod run;
 
@@ -11,8 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
-use lia_domain::ports::{ConversationCache, EventStream, NewTurn, StreamBuffer};
-use lia_domain::{ConversationId, ConversationRepository, MessageId, MessageText, UserId};
+use lia_domain::ports::{
+    ConversationCache, EventStream, FinishOutcome, FinishedTurn, Lease, NewTurn, StreamBuffer,
+    TurnLeases,
+};
+use lia_domain::{
+    ConversationId, ConversationRepository, MessageId, MessageText, RepositoryError, UserId,
+};
 use lia_llm::{GenerationSettings, ProviderRegistry};
 use lia_sentiment::{SentimentMethod, SentimentService};
 use serde::{Deserialize, Serialize};
@@ -79,6 +86,7 @@ struct Inner {
     repository: Arc<dyn ConversationRepository>,
     cache: Arc<dyn ConversationCache>,
     buffer: Arc<dyn StreamBuffer>,
+    leases: Arc<dyn TurnLeases>,
     llm: Arc<ProviderRegistry>,
     sentiment: Arc<SentimentService>,
     tracker: TaskTracker,
@@ -104,6 +112,8 @@ pub struct ChatDependencies {
     pub cache: Arc<dyn ConversationCache>,
     /// The durable, cross-instance copy of every turn's events.
     pub buffer: Arc<dyn StreamBuffer>,
+    /// Leases on active turns: the per-user cap across instances, and recovery.
+    pub leases: Arc<dyn TurnLeases>,
     /// The LLM providers.
     pub llm: Arc<ProviderRegistry>,
     /// Sentiment strategies.
@@ -113,14 +123,16 @@ pub struct ChatDependencies {
 }
 
 impl ChatService {
-    /// The service over `dependencies`. Starts listening for stop requests pushed through
-    /// the stream buffer, on the tracker's runtime.
+    /// The service over `dependencies`. Starts, on the tracker's runtime, listening for stop
+    /// requests pushed through the stream buffer, and the lease keeper (renewals, and the
+    /// recovery of turns whose instance died).
     #[must_use]
     pub fn new(dependencies: ChatDependencies, config: ChatConfig) -> Self {
         let ChatDependencies {
             repository,
             cache,
             buffer,
+            leases,
             llm,
             sentiment,
             tracker,
@@ -130,6 +142,7 @@ impl ChatService {
                 repository,
                 cache,
                 buffer,
+                leases,
                 llm,
                 sentiment,
                 tracker,
@@ -140,6 +153,7 @@ impl ChatService {
             }),
         };
         service.listen_for_stops();
+        keeper::start(&service);
         service
     }
 
@@ -208,6 +222,21 @@ impl ChatService {
                 inner.config.max_active_turns_per_user,
             )
             .ok_or(ChatError::TooManyActiveTurns)?;
+        let lease = Lease {
+            user_id: request.user_id,
+            stream_id: stream_id.clone(),
+        };
+        match inner
+            .leases
+            .acquire(&lease, inner.config.max_active_turns_per_user)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(ChatError::TooManyActiveTurns),
+            // The cap holds per instance meanwhile; the keeper renews (re-creates) the lease
+            // once the store answers again.
+            Err(error) => tracing::warn!(%error, "turn leases unavailable; per-instance cap only"),
+        }
         let recorded = RecordedRequest {
             sentiment_method: request.sentiment_method.as_str().to_owned(),
             settings: request.settings,
@@ -224,7 +253,14 @@ impl ChatService {
                 model: request.model.clone(),
                 request: serde_json::to_string(&recorded).unwrap_or_else(|_| "{}".to_owned()),
             })
-            .await?;
+            .await;
+        let turn = match turn {
+            Ok(turn) => turn,
+            Err(error) => {
+                let _ = inner.leases.release(&lease).await;
+                return Err(error.into());
+            }
+        };
         let conversation_id = turn.conversation.id;
         // The sidebar shows (or moves) this conversation at once. Invalidating the history
         // bumps the owner's generation, which also drops their cached detail pages.
@@ -308,6 +344,30 @@ impl ChatService {
         }
         self.inner.live.interrupt_all();
         self.inner.tracker.drain(deadline / 2).await
+    }
+}
+
+/// Stores a finished turn, retrying with backoff while the database is unavailable (a
+/// restart, a failover) for up to `store_retry_ms`. Retrying is safe: the transaction
+/// claims the turn's record first, so a commit that did happen is not repeated.
+async fn store_finished(
+    inner: &Inner,
+    turn: FinishedTurn,
+) -> Result<FinishOutcome, RepositoryError> {
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_millis(inner.config.store_retry_ms);
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match inner.repository.finish_turn(turn.clone()).await {
+            Err(RepositoryError::Unavailable(error))
+                if tokio::time::Instant::now() + pause < deadline =>
+            {
+                tracing::warn!(%error, retry_in_ms = pause.as_millis(), "storing a turn failed; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => return other,
+        }
     }
 }
 

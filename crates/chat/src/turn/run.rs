@@ -70,6 +70,13 @@ impl Generation {
             });
             log.close();
             drop(slot);
+            let lease = lia_domain::ports::Lease {
+                user_id: self.request.user_id,
+                stream_id: self.stream_id.clone(),
+            };
+            if let Err(error) = inner.leases.release(&lease).await {
+                tracing::warn!(%error, "releasing a turn lease failed; it expires");
+            }
             outcome
         };
         let flusher = flush(
@@ -150,8 +157,9 @@ impl Generation {
             },
         });
         let cumulate = self.cumulate(&message, target).await;
-        let stored = self
-            .store(FinishedTurn {
+        let stored = super::store_finished(
+            inner,
+            FinishedTurn {
                 user_id: self.request.user_id,
                 conversation_id: self.conversation_id,
                 user_message_id: self.user_message_id,
@@ -159,8 +167,9 @@ impl Generation {
                 reply: stored_reply,
                 message_sentiment: Some(message.clone()),
                 cumulate,
-            })
-            .await;
+            },
+        )
+        .await;
         let cumulative = match stored {
             Ok(FinishOutcome::Stored { cumulative, .. }) => cumulative,
             Ok(FinishOutcome::AlreadyFinished) => {
@@ -178,8 +187,10 @@ impl Generation {
                 return Ok(());
             }
             Err(error) => {
+                // The turn's record stays: once the database is back, the orphan scan stores
+                // what the durable copy holds, as `interrupted`.
                 log.push(&TurnEvent::Error {
-                    message: "The reply could not be saved.".into(),
+                    message: "The reply could not be saved yet; it will be stored when the database is back.".into(),
                     kind: "storage".into(),
                 });
                 return Err(format!("storing the reply failed: {error}"));
@@ -236,30 +247,6 @@ impl Generation {
                 lia_sentiment::cumulative::apply(stored, Some(&message))
             }
         })
-    }
-
-    /// The finishing transaction, retried with backoff while the database is unavailable
-    /// (a restart, a failover), for up to `store_retry_ms`. Retrying is safe: the
-    /// transaction claims the turn's record first, so a commit that did happen is not
-    /// repeated.
-    async fn store(&self, turn: FinishedTurn) -> Result<FinishOutcome, RepositoryError> {
-        let inner = &self.service.inner;
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_millis(inner.config.store_retry_ms);
-        let mut pause = Duration::from_millis(100);
-        loop {
-            let outcome = inner.repository.finish_turn(turn.clone()).await;
-            match outcome {
-                Err(RepositoryError::Unavailable(error))
-                    if tokio::time::Instant::now() + pause < deadline =>
-                {
-                    tracing::warn!(%error, retry_in_ms = pause.as_millis(), "storing the reply failed; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(2));
-                }
-                other => return other,
-            }
-        }
     }
 }
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use lia_cache::{CacheConfig, CacheStats, MemoryCache, MemoryStreamBuffer, MemoryStreamLimits};
+use lia_cache::{
+    CacheConfig, CacheStats, MemoryCache, MemoryStreamBuffer, MemoryStreamLimits, MemoryTurnLeases,
+};
 use lia_chat::{
     ChatConfig, ChatDependencies, ChatService, GenerationSettings, SentimentMethod, TaskTracker,
     TurnRequest,
@@ -51,6 +53,7 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
                 Arc::new(CacheStats::default()),
             )),
             buffer: buffer.clone(),
+            leases: Arc::new(MemoryTurnLeases::new(Duration::from_secs(5))),
             llm: registry.clone(),
             sentiment: Arc::new(SentimentService::new(
                 &SentimentConfig::default(),

@@ -6,6 +6,7 @@ mod cache;
 mod rate_limit;
 mod repositories;
 mod stream_buffer;
+mod turn_leases;
 
 pub use cache::{Cached, ConversationCache, FillToken};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
@@ -16,3 +17,4 @@ pub use repositories::{
 pub use stream_buffer::{
     BufferedEvent, EventStream, StopRequests, StoredStream, StreamBuffer, StreamBufferError,
 };
+pub use turn_leases::{Lease, LeaseError, TurnLeases};

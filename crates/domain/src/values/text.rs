@@ -85,7 +85,20 @@ fn bounded(field: &'static str, input: &str, max_chars: usize) -> Result<String,
             format!("must be at most {max_chars} characters"),
         ));
     }
+    storable(field, input)?;
     Ok(input.to_owned())
+}
+
+/// Text every backend stores alike: PostgreSQL refuses the NUL character in text (SQLite
+/// would keep it), so it is refused here, for every backend, before anything is stored.
+fn storable(field: &'static str, input: &str) -> Result<(), ValidationError> {
+    if input.contains('\0') {
+        return Err(ValidationError::new(
+            field,
+            "must not contain the NUL character",
+        ));
+    }
+    Ok(())
 }
 
 macro_rules! string_value_impls {
@@ -126,6 +139,25 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn nul_is_refused_in_every_stored_text_naming_the_field() {
+        let nul = |result: Result<(), ValidationError>| result.unwrap_err().to_string();
+        assert_eq!(
+            nul(MessageText::parse("a\0b").map(drop)),
+            "message: must not contain the NUL character"
+        );
+        assert_eq!(
+            nul(Title::parse("a\0b").map(drop)),
+            "title: must not contain the NUL character"
+        );
+        let username = crate::values::Username::parse("ad\0a").unwrap_err();
+        assert_eq!(username.field, "username");
+        let email = crate::values::Email::parse("ad\0a@example.com").unwrap_err();
+        assert_eq!(email.field, "email");
+        let domain = crate::values::Email::parse("ada@exa\0mple.com").unwrap_err();
+        assert_eq!(domain.field, "email");
+    }
 
     #[test]
     fn title_rule_matches_the_reference_examples() {

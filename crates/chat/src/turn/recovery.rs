@@ -1,0 +1,149 @@
+//! Recovering a turn whose instance died: what its durable copy holds (the text every client
+//! was shown, since followers only see what the copy holds) is stored as the reply with
+//! finish reason `interrupted`, and the copy gets its closing `done` and is closed, so a
+//! client re-attaching on any instance receives every event once and then the end.
+//!
+//! The finishing transaction claims the turn's record, so when several instances recover the
+//! same turn at once, or its instance was only late, exactly one stores it.
+
+use std::sync::Arc;
+
+use lia_domain::ports::{
+    BufferedEvent, FinishOutcome, FinishedTurn, StoredReply, StoredStream, StreamBufferError,
+};
+use lia_domain::{FinishReason, ModelInfo, RepositoryError};
+
+use super::{ChatService, store_finished};
+use crate::events::TurnEvent;
+
+/// Recovers `stream_id` if it is still recorded as active; logs what happened.
+pub(super) async fn recover(service: &ChatService, stream_id: &str) {
+    match try_recover(service, stream_id).await {
+        Ok(Some(outcome)) => tracing::info!(stream_id, outcome, "recovered a turn"),
+        Ok(None) => tracing::debug!(stream_id, "nothing to recover"),
+        Err(error) => tracing::warn!(stream_id, %error, "recovering a turn failed; retried later"),
+    }
+}
+
+/// What a durable copy says of its turn.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Partial {
+    text: String,
+    thoughts: Vec<String>,
+    last_id: u64,
+    ended: bool,
+}
+
+impl Partial {
+    fn of(events: &[BufferedEvent]) -> Self {
+        let mut partial = Self::default();
+        for event in events {
+            partial.last_id = event.id;
+            partial.ended |= event.is_terminal();
+            let content = || {
+                serde_json::from_str::<serde_json::Value>(&event.data)
+                    .ok()
+                    .and_then(|data| data["content"].as_str().map(str::to_owned))
+            };
+            match &*event.event {
+                "chunk" => partial.text.push_str(&content().unwrap_or_default()),
+                "thought" => partial.thoughts.extend(content()),
+                _ => {}
+            }
+        }
+        partial
+    }
+}
+
+async fn try_recover(
+    service: &ChatService,
+    stream_id: &str,
+) -> Result<Option<&'static str>, String> {
+    let inner = &service.inner;
+    let Some(record) = inner
+        .repository
+        .active_turn(stream_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let stored = match inner.buffer.read(stream_id).await {
+        Ok(stored) => stored,
+        // Nothing reached the copy (or it expired): the reply is empty.
+        Err(StreamBufferError::NotFound) => StoredStream::default(),
+        Err(error) => return Err(error.to_string()),
+    };
+    let partial = Partial::of(&stored.events);
+    let turn = FinishedTurn {
+        user_id: record.user_id,
+        conversation_id: record.conversation_id,
+        user_message_id: record.user_message_id,
+        stream_id: stream_id.to_owned(),
+        reply: Some(StoredReply {
+            text: partial.text.clone(),
+            model_info: ModelInfo {
+                provider: record.provider,
+                model: record.model,
+                thoughts: (!partial.thoughts.is_empty()).then(|| partial.thoughts.clone()),
+                finish_reason: Some(FinishReason::Interrupted),
+            },
+        }),
+        message_sentiment: None,
+        cumulate: Arc::new(|stored| lia_sentiment::cumulative::apply(stored, None)),
+    };
+    let (closing, outcome) = match store_finished(inner, turn).await {
+        Ok(FinishOutcome::Stored { .. }) => {
+            inner.cache.invalidate_history(record.user_id).await;
+            (TurnEvent::Done(FinishReason::Interrupted), "interrupted")
+        }
+        Ok(FinishOutcome::AlreadyFinished) => return Ok(None),
+        Err(RepositoryError::NotFound) => (
+            TurnEvent::Error {
+                message: "The conversation was deleted.".into(),
+                kind: "not_found".into(),
+            },
+            "conversation deleted",
+        ),
+        Err(error) => return Err(error.to_string()),
+    };
+    let events = if partial.ended {
+        Vec::new()
+    } else {
+        vec![closing.buffered(partial.last_id + 1)]
+    };
+    if !(stored.closed && partial.ended) {
+        inner
+            .buffer
+            .append(stream_id, &events, true)
+            .await
+            .map_err(|e| format!("closing the stream failed: {e}"))?;
+    }
+    Ok(Some(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partial_is_the_text_the_copy_holds() {
+        let events = [
+            TurnEvent::Chunk("Hello ".into()).buffered(2),
+            TurnEvent::Thought("hmm".into()).buffered(3),
+            TurnEvent::Chunk("world".into()).buffered(4),
+        ];
+        let partial = Partial::of(&events);
+        assert_eq!(
+            partial,
+            Partial {
+                text: "Hello world".into(),
+                thoughts: vec!["hmm".into()],
+                last_id: 4,
+                ended: false,
+            }
+        );
+        let ended = Partial::of(&[TurnEvent::Done(FinishReason::Stop).buffered(5)]);
+        assert!(ended.ended);
+    }
+}
