@@ -1,10 +1,12 @@
 //! `lia-server`: reads the configuration (defaults < `lia.toml` < environment), builds every
-//! service once and serves until SIGINT/SIGTERM. `--print-config` prints the effective
-//! configuration with secrets masked. Invalid configuration exits with status 2.
+//! service once and serves until SIGINT/SIGTERM, then drains and exits 0. `--print-config`
+//! prints the effective configuration with secrets masked. A start-up failure prints one
+//! line and exits with the status of its cause (see `errors.rs`: 2 configuration, 3 bind,
+//! 4 database, 5 Redis when required, 1 anything else; 130 after a second signal).
 
 use std::process::ExitCode;
 
-use lia_server::{Application, Settings, telemetry};
+use lia_server::{Application, Settings, StartupError, Stopped, telemetry};
 
 /// mimalloc instead of the system allocator: the turn path allocates many small, short-lived
 /// buffers from several threads, where glibc's per-thread arenas cost more CPU per turn and
@@ -34,14 +36,20 @@ fn main() -> ExitCode {
     telemetry::init(&settings.app);
     let outcome = actix_web::rt::System::new().block_on(async move {
         let application = Application::build(settings).await?;
-        application.run_until_stopped().await?;
-        anyhow::Ok(())
+        application
+            .run_until_stopped()
+            .await
+            .map_err(StartupError::other)
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Stopped::Gracefully) => ExitCode::SUCCESS,
+        Ok(Stopped::Forced) => ExitCode::from(FORCED_EXIT),
         Err(error) => {
-            eprintln!("lia-server: {error:#}");
-            ExitCode::FAILURE
+            eprintln!("lia-server: {error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }
+
+/// The status of an exit cut short by a second signal (128 + SIGINT, as shells report it).
+const FORCED_EXIT: u8 = 130;

@@ -299,24 +299,18 @@ impl Settings {
         if let Some(token) = copy.http.metrics_token.as_mut() {
             mask(token);
         }
-        copy.database.database_url = copy.database.database_url.as_deref().map(mask_url);
-        copy.cache.redis_url = copy.cache.redis_url.as_deref().map(mask_url);
+        copy.database.database_url = copy
+            .database
+            .database_url
+            .as_deref()
+            .map(lia_domain::urls::masked);
+        copy.cache.redis_url = copy
+            .cache
+            .redis_url
+            .as_deref()
+            .map(lia_domain::urls::masked);
         serde_json::to_value(&copy).unwrap_or_default()
     }
-}
-
-/// A URL with its password (if any) replaced by `***`.
-fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    let user = credentials
-        .split_once(':')
-        .map_or(credentials, |(user, _)| user);
-    format!("{scheme}://{user}:***@{host}")
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
-use anyhow::Context;
-use lia_api::{ApiState, StaticAnswers};
+use lia_api::{ApiState, Draining, StaticAnswers};
 use lia_auth::{Accounts, PasswordHasher, TokenService};
 use lia_cache::{
     CacheStats, MemoryCache, MemoryRateLimiter, MemoryStreamBuffer, MemoryTurnLeases, RedisCache,
@@ -19,9 +18,38 @@ use lia_domain::ports::{ConversationCache, RateLimiter, StreamBuffer, TurnLeases
 use lia_llm::ProviderRegistry;
 use lia_sentiment::SentimentService;
 
+use crate::errors::StartupError;
 use crate::metrics::{LlmCounters, ServerMetrics};
 use crate::probes::{DatabaseProbe, MemoryCacheProbe, Probes, RedisProbe};
 use crate::settings::{Environment, Settings};
+
+/// How the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Drained and closed within the grace period (or the server ended on its own).
+    Gracefully,
+    /// A second signal cut the shutdown short.
+    Forced,
+}
+
+/// The runtime chat turns run on, apart from the HTTP workers, so a turn outlives its
+/// connection. Dropping it never blocks (a runtime dropped inside async code, as on an
+/// early start-up error, would panic otherwise).
+struct TurnsRuntime(Option<tokio::runtime::Runtime>);
+
+impl TurnsRuntime {
+    fn handle(&self) -> Option<tokio::runtime::Handle> {
+        self.0.as_ref().map(|runtime| runtime.handle().clone())
+    }
+}
+
+impl Drop for TurnsRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -29,25 +57,30 @@ pub struct Application {
     port: u16,
     chat: ChatService,
     grace: Duration,
-    /// Chat turns run here, apart from the HTTP workers, so a turn outlives its connection.
-    turns_runtime: Option<tokio::runtime::Runtime>,
+    draining: Draining,
+    database: lia_store::Database,
+    redis: Option<RedisConnection>,
+    _turns_runtime: TurnsRuntime,
 }
 
 impl Application {
     /// Connects, migrates, builds the services and binds the listener.
     ///
     /// # Errors
-    /// When the database cannot be opened or migrated, or the address cannot be bound.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// A [`StartupError`] naming the cause: the database cannot be opened or migrated, Redis
+    /// is required and does not answer, the address cannot be bound.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let started = Instant::now();
-        let database = lia_store::Database::open(&settings.database).await?;
-        database.migrate().await?;
+        let database = lia_store::Database::open(&settings.database)
+            .await
+            .map_err(StartupError::database)?;
+        database.migrate().await.map_err(StartupError::database)?;
         let connection = database.reads().clone();
         let database_kind = database.kind();
 
         // Cache keys carry the database's identity: a Redis shared with another database, or
         // kept across a restore or `migrate fresh`, never answers for this one.
-        let identity = database.identity().await?;
+        let identity = database.identity().await.map_err(StartupError::database)?;
         let stats = Arc::new(CacheStats::default());
         let backends = cache_backends(&settings, &identity, Arc::clone(&stats)).await?;
         let CacheBackends {
@@ -56,7 +89,13 @@ impl Application {
             buffer,
             leases,
             probe: cache_probe,
+            redis,
         } = backends;
+        if redis.is_none() && database_kind == "postgresql" {
+            tracing::warn!(
+                "PostgreSQL without Redis: run one instance only (rate limits, active-turn caps and turn recovery are per process)"
+            );
+        }
         let probes: Probes = vec![
             Arc::new(DatabaseProbe {
                 connection: connection.clone(),
@@ -67,10 +106,10 @@ impl Application {
 
         let llm_counters = Arc::new(LlmCounters::default());
         let observer: Arc<dyn lia_llm::AttemptObserver> = llm_counters.clone();
-        let registry = Arc::new(ProviderRegistry::from_config(
-            &settings.llm,
-            Some(observer),
-        )?);
+        let registry = Arc::new(
+            ProviderRegistry::from_config(&settings.llm, Some(observer))
+                .map_err(StartupError::other)?,
+        );
         let sentiment = Arc::new(SentimentService::new(
             &settings.sentiment,
             Some(Arc::clone(&registry)),
@@ -79,8 +118,9 @@ impl Application {
             &jwt_secret(&settings),
             settings.auth.jwt_algorithm,
             settings.auth.token_days,
-        )?;
-        let hasher = PasswordHasher::new(&settings.auth.hashing)?;
+        )
+        .map_err(StartupError::other)?;
+        let hasher = PasswordHasher::new(&settings.auth.hashing).map_err(StartupError::other)?;
         let users = Arc::new(database.users());
         let accounts = Accounts::new(users, hasher, tokens);
         let repository = Arc::new(database.conversations());
@@ -89,12 +129,19 @@ impl Application {
             Arc::clone(&cache),
             settings.cache.history_max_entries,
         );
-        let turns_runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(settings.chat.turn_threads.max(1))
-            .thread_name("lia-turns")
-            .enable_all()
-            .build()?;
-        let tracker = TaskTracker::new(turns_runtime.handle().clone());
+        let turns_runtime = TurnsRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(settings.chat.turn_threads.max(1))
+                .thread_name("lia-turns")
+                .enable_all()
+                .build()
+                .map_err(StartupError::other)?,
+        ));
+        let tracker = TaskTracker::new(
+            turns_runtime
+                .handle()
+                .ok_or_else(|| StartupError::Other("the turn runtime is gone".into()))?,
+        );
         let chat = ChatService::new(
             ChatDependencies {
                 repository,
@@ -109,7 +156,9 @@ impl Application {
         );
 
         let methods: Vec<&str> = sentiment.methods().iter().map(|m| m.as_str()).collect();
-        let answers = StaticAnswers::new(registry.catalogue(), &methods)?;
+        let answers =
+            StaticAnswers::new(registry.catalogue(), &methods).map_err(StartupError::other)?;
+        let draining = Draining::default();
         let state = web::Data::new(ApiState {
             accounts,
             conversations,
@@ -127,22 +176,23 @@ impl Application {
                 sentiment: Arc::clone(&sentiment),
                 database: connection.clone(),
             })),
+            draining: draining.clone(),
         });
 
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!(
-                    "cannot bind {}:{}",
-                    settings.server.host, settings.server.port
-                )
-            })?;
-        let port = listener.local_addr()?.port();
+            .map_err(|error| StartupError::bind(&address, &error))?;
+        let port = listener
+            .local_addr()
+            .map_err(|error| StartupError::bind(&address, &error))?
+            .port();
         let mut server = HttpServer::new(move || lia_api::app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_secs)
             // Signals are handled in `run_until_stopped`, which stops HTTP and winds down chat
             // turns together.
             .disable_signals()
-            .listen(listener)?;
+            .listen(listener)
+            .map_err(|error| StartupError::bind(&address, &error))?;
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
@@ -158,7 +208,10 @@ impl Application {
             port,
             chat,
             grace,
-            turns_runtime: Some(turns_runtime),
+            draining,
+            database,
+            redis,
+            _turns_runtime: turns_runtime,
         })
     }
 
@@ -168,32 +221,49 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then shuts down gracefully.
+    /// Serves until SIGINT or SIGTERM, then shuts down: readiness turns unavailable, the
+    /// listener closes, turns get the grace period (the first half to finish on their own,
+    /// the rest to store what they have as `interrupted`), in-flight responses end, the pools
+    /// close. A second signal cuts it short.
     ///
     /// # Errors
-    /// When the server fails.
-    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+    /// When the server fails, or the signal handlers cannot be installed.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<Stopped> {
+        let mut signals = Signals::new()?;
         let handle = self.server.handle();
-        let served = tokio::select! {
-            served = &mut self.server => served,
-            () = shutdown_signal() => {
-                tracing::info!(active_turns = self.chat.active_turns(), "shutting down");
-                // HTTP stops accepting and waits for in-flight responses while the turns
-                // finish (or, past half the grace period, store what they have as
-                // `interrupted`), which is also what ends the streams being followed.
-                let (_, finished) = tokio::join!(handle.stop(true), self.chat.shutdown(self.grace));
-                if !finished {
-                    tracing::warn!(active = self.chat.active_turns(), "shutdown deadline passed with turns still running");
-                }
-                (&mut self.server).await
+        tokio::select! {
+            served = &mut self.server => {
+                served?;
+                self.chat.shutdown(self.grace).await;
+                close(&self.database, self.redis.as_ref()).await;
+                return Ok(Stopped::Gracefully);
+            }
+            signal = signals.next() => tracing::info!(signal, active_turns = self.chat.active_turns(), "shutting down"),
+        }
+        self.draining.start();
+        let chat = self.chat.clone();
+        let grace = self.grace;
+        let winding_down = async {
+            let (finished, ()) = tokio::join!(chat.shutdown(grace), handle.stop(true));
+            if !finished {
+                tracing::warn!(
+                    active = chat.active_turns(),
+                    "the grace period passed with turns still running"
+                );
             }
         };
-        // Tasks left after the server ended on its own (or after the grace period).
-        self.chat.shutdown(self.grace).await;
-        if let Some(runtime) = self.turns_runtime.take() {
-            runtime.shutdown_background();
+        // The server future must be polled for its stop to complete.
+        let stopping = async { tokio::join!(&mut self.server, winding_down).0 };
+        tokio::select! {
+            served = stopping => served?,
+            signal = signals.next() => {
+                tracing::warn!(signal, "second signal: exiting now");
+                return Ok(Stopped::Forced);
+            }
         }
-        served
+        close(&self.database, self.redis.as_ref()).await;
+        tracing::info!("stopped");
+        Ok(Stopped::Gracefully)
     }
 
     /// The chat service (for tests and metrics).
@@ -203,27 +273,52 @@ impl Application {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Closes the pools and connections.
+async fn close(database: &lia_store::Database, redis: Option<&RedisConnection>) {
+    if let Some(redis) = redis {
+        redis.close().await;
+    }
+    database.close().await;
+}
+
+/// SIGINT and SIGTERM, as one stream of their names.
+struct Signals {
     #[cfg(unix)]
-    {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = interrupt => {}
-            () = terminate => {}
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "ctrl-c"
+        }
     }
 }
 
@@ -234,13 +329,14 @@ struct CacheBackends {
     buffer: Arc<dyn StreamBuffer>,
     leases: Arc<dyn TurnLeases>,
     probe: Arc<dyn lia_api::Probe>,
+    redis: Option<RedisConnection>,
 }
 
 async fn cache_backends(
     settings: &Settings,
     database_identity: &uuid::Uuid,
     stats: Arc<CacheStats>,
-) -> anyhow::Result<CacheBackends> {
+) -> Result<CacheBackends, StartupError> {
     let config = &lia_cache::CacheConfig {
         key_prefix: format!(
             "{}{}:",
@@ -250,7 +346,15 @@ async fn cache_backends(
         ..settings.cache.clone()
     };
     if let Some(url) = &config.redis_url {
-        let redis = RedisConnection::connect(url, config, stats, Duration::from_secs(3)).await?;
+        let redis = RedisConnection::connect(url, config, stats, Duration::from_secs(3))
+            .await
+            .map_err(|error| StartupError::Redis(error.to_string()))?;
+        if config.redis_required && redis.ping().await.is_err() {
+            return Err(StartupError::Redis(format!(
+                "{} does not answer (cache.redis_required is set)",
+                lia_domain::urls::masked(url)
+            )));
+        }
         return Ok(CacheBackends {
             cache: Arc::new(RedisCache::new(redis.clone(), config.clone())),
             limiter: Arc::new(RedisRateLimiter::new(
@@ -266,7 +370,10 @@ async fn cache_backends(
                 redis.clone(),
                 settings.chat.turns.lease_ttl_ms,
             )),
-            probe: Arc::new(RedisProbe { redis }),
+            probe: Arc::new(RedisProbe {
+                redis: redis.clone(),
+            }),
+            redis: Some(redis),
         });
     }
     let max_keys = usize::try_from(config.memory_max_entries).unwrap_or(usize::MAX);
@@ -281,6 +388,7 @@ async fn cache_backends(
             settings.chat.turns.lease_ttl_ms,
         ))),
         probe: Arc::new(MemoryCacheProbe),
+        redis: None,
     })
 }
 
@@ -301,14 +409,4 @@ fn jwt_secret(settings: &Settings) -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
-}
-
-impl Drop for Application {
-    /// Dropping a runtime may block, which is refused inside async code (tests drop the
-    /// application there); shutting it down in the background never blocks.
-    fn drop(&mut self) {
-        if let Some(runtime) = self.turns_runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }

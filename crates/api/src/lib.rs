@@ -15,4 +15,4 @@ pub use error::ApiError;
 pub use health::Probe;
 pub use metrics::{HttpMetrics, MetricsSource};
 pub use middleware::app;
-pub use state::{ApiSettings, ApiState, CookieSettings, StaticAnswers};
+pub use state::{ApiSettings, ApiState, CookieSettings, Draining, StaticAnswers};

@@ -97,6 +97,24 @@ impl StaticAnswers {
     }
 }
 
+/// Whether the server is draining (shutting down): readiness then answers 503, so a load
+/// balancer stops sending new requests while in-flight ones finish. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    /// Draining starts now (it never stops: the process is on its way out).
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether draining has started.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// The shared state.
 #[derive(Clone)]
 pub struct ApiState {
@@ -120,6 +138,8 @@ pub struct ApiState {
     pub metrics: Arc<crate::metrics::HttpMetrics>,
     /// The rest of the server's metrics (cache, LLM, chat, database).
     pub metrics_source: Option<Arc<dyn crate::metrics::MetricsSource>>,
+    /// Set when shutdown begins.
+    pub draining: Draining,
 }
 
 impl std::fmt::Debug for ApiState {

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub struct CacheConfig {
     /// `redis://`, `rediss://`, `redis-sentinel://` or `redis-cluster://`; unset means in-process.
     pub redis_url: Option<String>,
+    /// Refuse to start (exit status 5) when Redis does not answer at start-up, instead of
+    /// starting degraded and reconnecting in the background.
+    pub redis_required: bool,
     /// Redis connections in the pool.
     pub pool_size: usize,
     /// Upper bound of every Redis command; past it the operation fails open.
@@ -37,6 +40,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_required: false,
             pool_size: 4,
             command_timeout_ms: 500,
             key_prefix: "lia:v1:".into(),

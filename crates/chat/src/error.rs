@@ -9,6 +9,9 @@ pub enum ChatError {
     /// The user already has the maximum of turns generating.
     #[error("Too many active chat turns. Wait for one to finish.")]
     TooManyActiveTurns,
+    /// The server is shutting down and takes no new turns.
+    #[error("the server is shutting down")]
+    ShuttingDown,
     /// The requested provider is not configured.
     #[error("provider {0:?} is not available")]
     UnknownProvider(String),

@@ -8,6 +8,7 @@ pub mod message;
 pub mod paging;
 pub mod ports;
 pub mod sentiment;
+pub mod urls;
 pub mod user;
 pub mod values;
 

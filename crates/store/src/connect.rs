@@ -70,7 +70,7 @@ impl StoreConfig {
     /// The URL with any password replaced by `***`, for logs and error messages.
     #[must_use]
     pub fn masked_url(&self) -> String {
-        mask_password(&self.url())
+        lia_domain::urls::masked(&self.url())
     }
 
     fn connect_options(
@@ -140,20 +140,6 @@ pub async fn migrate(connection: &DatabaseConnection) -> Result<(), StoreError> 
         .map_err(StoreError::Migrate)
 }
 
-/// Replaces the password of a `scheme://user:password@host/...` URL with `***`.
-fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
 /// The pool's open and idle connections, for the database pool metric.
 #[must_use]
 pub fn pool_usage(connection: &DatabaseConnection) -> (u32, usize) {
@@ -174,22 +160,6 @@ pub fn pool_usage(connection: &DatabaseConnection) -> (u32, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_masked() {
-        assert_eq!(
-            mask_password("postgres://lia:secret@db:5432/lia"),
-            "postgres://lia:***@db:5432/lia"
-        );
-        assert_eq!(
-            mask_password("postgres://lia@db/lia"),
-            "postgres://lia@db/lia"
-        );
-        assert_eq!(
-            mask_password("sqlite://lia.db?mode=rwc"),
-            "sqlite://lia.db?mode=rwc"
-        );
-    }
 
     #[test]
     fn defaults_to_a_sqlite_file() {

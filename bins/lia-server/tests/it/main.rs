@@ -18,8 +18,14 @@ mod correctness;
 #[cfg(test)]
 mod edge;
 #[cfg(test)]
+mod faults;
+#[cfg(test)]
 mod helpers;
 #[cfg(test)]
+mod lifecycle;
+#[cfg(test)]
 mod observability;
+#[cfg(test)]
+mod process;
 #[cfg(test)]
 mod two_instances;

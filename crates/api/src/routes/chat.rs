@@ -261,6 +261,7 @@ fn chat_service(state: &ApiState) -> Result<&lia_chat::ChatService, ApiError> {
 
 fn chat_error(error: ChatError) -> ApiError {
     match error {
+        ChatError::ShuttingDown => ApiError::Unavailable(Box::new(error)),
         ChatError::TooManyActiveTurns => ApiError::TooManyActiveTurns,
         ChatError::UnknownProvider(_) => {
             ApiError::invalid("provider", "is not an available provider")

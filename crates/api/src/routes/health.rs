@@ -103,6 +103,11 @@ pub(super) async fn live() -> HttpResponse {
 }
 
 pub(super) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
+    if state.draining.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(json!({
+            "status": "not_ready", "reason": "draining", "message": "The server is shutting down", "timestamp": now()
+        }));
+    }
     let results = run_all(&state).await;
     match results
         .iter()

@@ -92,7 +92,7 @@ impl RedisConnection {
         })
         .await;
         if !matches!(waited, Ok((Ok(()), Ok(())))) {
-            tracing::error!(url = %mask(url), "redis is not answering; the cache fails open and the auth limit fails closed until it does");
+            tracing::error!(url = %lia_domain::urls::masked(url), "redis is not answering; the cache fails open and the auth limit fails closed until it does");
         }
         Ok(Self {
             pool,
@@ -101,6 +101,15 @@ impl RedisConnection {
             timeout,
             stats,
         })
+    }
+
+    /// Closes the pool and the subscriber connection (at shutdown).
+    pub async fn close(&self) {
+        let _ = tokio::time::timeout(self.timeout, async {
+            let _ = self.pool.quit().await;
+            let _ = self.subscriber.quit().await;
+        })
+        .await;
     }
 
     /// Pings the server (for health checks).
@@ -139,18 +148,5 @@ impl RedisConnection {
                 None
             }
         }
-    }
-}
-
-fn mask(url: &str) -> String {
-    match url.split_once('@') {
-        Some((credentials, host)) => format!(
-            "{}***@{host}",
-            credentials
-                .split("://")
-                .next()
-                .map_or(String::new(), |s| format!("{s}://"))
-        ),
-        None => url.to_owned(),
     }
 }

@@ -61,6 +61,9 @@ async fn sweep(service: &ChatService) {
         }
     };
     for stream_id in claimed {
+        if service.inner.tracker.shutdown_token().is_cancelled() {
+            return;
+        }
         if service.inner.live.contains(&stream_id) {
             // Ours after all (a renewal was late): it goes on, and the next renewal puts its
             // lease back.
@@ -87,6 +90,9 @@ async fn scan(service: &ChatService) {
         time::Duration::milliseconds(i64::try_from(inner.config.lease_ttl_ms).unwrap_or(i64::MAX));
     let now = lia_domain::clock::now_utc();
     for record in records {
+        if inner.tracker.shutdown_token().is_cancelled() {
+            return;
+        }
         if inner.live.contains(&record.stream_id) {
             continue;
         }

@@ -209,6 +209,9 @@ impl ChatService {
     /// [`ChatError::NotFound`] for another user's or a missing conversation, storage errors.
     pub async fn start(&self, request: TurnRequest) -> Result<StartedTurn, ChatError> {
         let inner = &self.inner;
+        if inner.tracker.shutdown_token().is_cancelled() {
+            return Err(ChatError::ShuttingDown);
+        }
         let provider = inner
             .llm
             .provider(&request.provider)
@@ -334,16 +337,29 @@ impl ChatService {
         Ok(self.inner.buffer.request_stop(stream_id).await?)
     }
 
-    /// Shutdown: service loops end, turns get half of `deadline` to finish on their own, then
-    /// the rest are asked to wrap up now, storing what they have with finish reason
-    /// `interrupted`. True when every turn finished in time.
-    pub async fn shutdown(&self, deadline: std::time::Duration) -> bool {
-        self.inner.tracker.stop_loops(deadline / 4).await;
-        if self.inner.tracker.drain(deadline / 2).await {
+    /// Shutdown within `grace`: no new turn starts, service loops end, turns get half of
+    /// `grace` to finish on their own, then the rest are asked to wrap up now, storing what
+    /// they have with finish reason `interrupted` (and their followers get that final
+    /// event). True when every turn finished in time.
+    pub async fn shutdown(&self, grace: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + grace;
+        let tracker = &self.inner.tracker;
+        tracker
+            .stop_loops((grace / 10).min(std::time::Duration::from_secs(1)))
+            .await;
+        let first_half =
+            (deadline - grace / 2).saturating_duration_since(tokio::time::Instant::now());
+        if tracker.drain(first_half).await {
             return true;
         }
+        tracing::info!(
+            active = self.active_turns(),
+            "interrupting the turns still generating"
+        );
         self.inner.live.interrupt_all();
-        self.inner.tracker.drain(deadline / 2).await
+        tracker
+            .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await
     }
 }
 

@@ -13,7 +13,7 @@ use lia_domain::ports::{
 };
 use lia_domain::{FinishReason, ModelInfo, RepositoryError};
 
-use super::{ChatService, store_finished};
+use super::ChatService;
 use crate::events::TurnEvent;
 
 /// Recovers `stream_id` if it is still recorded as active; logs what happened.
@@ -92,7 +92,9 @@ async fn try_recover(
         message_sentiment: None,
         cumulate: Arc::new(|stored| lia_sentiment::cumulative::apply(stored, None)),
     };
-    let (closing, outcome) = match store_finished(inner, turn).await {
+    // One attempt: a failure is retried by the next sweep or scan, and a recovery never holds
+    // up a shutdown.
+    let (closing, outcome) = match inner.repository.finish_turn(turn).await {
         Ok(FinishOutcome::Stored { .. }) => {
             inner.cache.invalidate_history(record.user_id).await;
             (TurnEvent::Done(FinishReason::Interrupted), "interrupted")
