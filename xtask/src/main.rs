@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask migrate up [N] | down [N] | status | fresh
 //! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-//! cargo xtask bench [http|sustained|memory]
+//! cargo xtask bench [http|sustained|memory|startup]
 //! cargo xtask check-deps
 //! ```
 //!
@@ -23,7 +23,7 @@ const USAGE: &str = "\
 usage:
   cargo xtask migrate up [N] | down [N] | status | fresh
   cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-  cargo xtask bench [http|sustained|memory]
+  cargo xtask bench [http|sustained|memory|startup]
   cargo xtask check-deps
 
 They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";

@@ -8,6 +8,8 @@
 //! - `sustained`: five back-to-back 10 s runs of 64 concurrent offline turns on one server,
 //!   so a cost that grows with uptime shows as decay from the first run to the last.
 //! - `memory`: RSS per open idle stream (1,000 held open), and RSS after 100,000 turns.
+//! - `startup`: exec to the first answered request, ten starts on an already migrated
+//!   database.
 //!
 //! Without an argument, all of them.
 
@@ -35,15 +37,17 @@ const TURN_CONCURRENCY: usize = 64;
 
 pub(crate) async fn run(args: &[String]) -> Result<()> {
     let selected: Vec<&str> = if args.is_empty() {
-        vec!["http", "sustained", "memory"]
+        vec!["http", "sustained", "memory", "startup"]
     } else {
         args.iter().map(String::as_str).collect()
     };
     if let Some(unknown) = selected
         .iter()
-        .find(|s| !["http", "sustained", "memory"].contains(s))
+        .find(|s| !["http", "sustained", "memory", "startup"].contains(s))
     {
-        anyhow::bail!("unknown benchmark {unknown:?}: expected http, sustained or memory");
+        anyhow::bail!(
+            "unknown benchmark {unknown:?}: expected http, sustained, memory or startup"
+        );
     }
     let root = std::env::current_dir()?;
     process::build_release()?;
@@ -58,6 +62,7 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
         let section = match name {
             "http" => run_http(&root, &database).await?,
             "sustained" => run_sustained(&root, &database).await?,
+            "startup" => run_startup(&root, &database).await?,
             _ => run_memory(&root, &database).await?,
         };
         report.insert(name.to_owned(), section);
@@ -93,6 +98,24 @@ async fn run_sustained(root: &std::path::Path, database: &seed::Database) -> Res
         "runs": runs.iter().map(sustained::RunFigures::summary).collect::<Vec<_>>(),
         "last_over_first": last / first.max(1e-9),
     }))
+}
+
+async fn run_startup(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
+    let upstream = idle_upstream().await;
+    let mut samples = Vec::new();
+    for _ in 0..10 {
+        let server = process::Server::start(root, database, &upstream.base_url, &[]).await?;
+        samples.push(server.startup.as_secs_f64() * 1e3);
+    }
+    samples.sort_by(f64::total_cmp);
+    let median = samples[samples.len() / 2];
+    let max = samples.last().copied().unwrap_or_default();
+    println!(
+        "startup ({}, migrated): exec to the first answered request, median {median:.1} ms, max {max:.1} ms over {} starts",
+        database.kind,
+        samples.len()
+    );
+    Ok(json!({"median_ms": median, "max_ms": max, "samples_ms": samples}))
 }
 
 async fn run_memory(root: &std::path::Path, database: &seed::Database) -> Result<Value> {
