@@ -58,7 +58,8 @@ fn store_config() -> StoreConfig {
     StoreConfig {
         database_url: std::env::var("DATABASE_URL")
             .ok()
-            .filter(|url| !url.is_empty()),
+            .filter(|url| !url.is_empty())
+            .map(Into::into),
         ..StoreConfig::default()
     }
 }

@@ -82,7 +82,7 @@ impl Default for ServerSettings {
 #[serde(default)]
 pub struct AuthSettings {
     /// The HMAC secret; unset in development means a random one per process.
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<lia_domain::Secret>,
     /// The JWT algorithm (HS256, HS384, HS512).
     pub jwt_algorithm: JwtAlgorithm,
     /// Token lifetime in days (1..=30).
@@ -100,6 +100,17 @@ impl Default for AuthSettings {
             hashing: HashingConfig::default(),
         }
     }
+}
+
+/// The operations endpoints (`/metrics`, `/health/info`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Serve them on their own listener at this address (the Prometheus convention,
+    /// e.g. `127.0.0.1:9100`) and not on the public one. Without `http.metrics_token`, that
+    /// listener's address is their only access control, so bind it where only the scraper
+    /// reaches.
+    pub listen: Option<String>,
 }
 
 /// Everything the server reads.
@@ -126,6 +137,8 @@ pub struct Settings {
     pub sentiment: SentimentConfig,
     /// Chat turns.
     pub chat: ChatSettings,
+    /// Operations endpoints.
+    pub metrics: MetricsSettings,
 }
 
 /// Chat turn settings.
@@ -172,6 +185,8 @@ const CONVENTIONAL: &[(&str, &str)] = &[
     ("OPENAI_BASE_URL", "llm.openai.base_url"),
     ("GEMINI_API_KEY", "llm.gemini.api_key"),
     ("GEMINI_BASE_URL", "llm.gemini.base_url"),
+    ("METRICS_TOKEN", "http.metrics_token"),
+    ("METRICS_LISTEN", "metrics.listen"),
     ("HOST", "server.host"),
     ("PORT", "server.port"),
 ];
@@ -234,36 +249,13 @@ impl Settings {
             .map_err(error)?
             .try_deserialize()
             .map_err(error)?;
-        settings.http.debug = settings.app.debug;
-        settings.http.environment = serde_json::to_value(settings.app.env)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "development".into());
         settings.validate()?;
+        settings.apply_environment_defaults();
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
-        let secret_len = self.auth.jwt_secret.as_deref().map_or(0, str::len);
-        if self.app.env == Environment::Production
-            && secret_len < lia_auth::TokenService::MIN_SECRET_LEN
-        {
-            return Err(SettingsError(
-                "auth.jwt_secret (JWT_SECRET) must be set to at least 32 characters in production"
-                    .into(),
-            ));
-        }
-        if self.auth.jwt_secret.as_deref() == Some(REFERENCE_PLACEHOLDER) {
-            return Err(SettingsError(
-                "auth.jwt_secret (JWT_SECRET) is the published placeholder; set a real secret"
-                    .into(),
-            ));
-        }
-        if self.auth.jwt_secret.is_some() && secret_len < lia_auth::TokenService::MIN_SECRET_LEN {
-            return Err(SettingsError(
-                "auth.jwt_secret (JWT_SECRET) must be at least 32 characters".into(),
-            ));
-        }
+        self.validate_secret()?;
         if self.http.cors_origins.iter().any(|o| o.trim() == "*") {
             return Err(SettingsError("http.cors_origins (CORS_ORIGINS) must list origins: `*` cannot be used with credentials".into()));
         }
@@ -277,39 +269,112 @@ impl Settings {
                 "http.body_limit_bytes must be positive".into(),
             ));
         }
+        lia_api::TrustedProxies::parse(&self.http.trusted_proxies)
+            .map_err(|problem| SettingsError(format!("http.trusted_proxies: {problem}")))?;
+        if let Some(listen) = &self.metrics.listen {
+            listen.parse::<std::net::SocketAddr>().map_err(|_| {
+                SettingsError(format!(
+                    "metrics.listen (METRICS_LISTEN) must be an address such as 127.0.0.1:9100, not {listen:?}"
+                ))
+            })?;
+        }
+        if self
+            .http
+            .metrics_token
+            .as_ref()
+            .is_some_and(|token| token.expose().len() < 16)
+        {
+            return Err(SettingsError(
+                "http.metrics_token (METRICS_TOKEN) must be at least 16 characters".into(),
+            ));
+        }
+        if self.app.env == Environment::Production {
+            self.validate_production()?;
+        }
         Ok(())
     }
 
-    /// The effective settings as JSON with every secret masked, for `--print-config` and the
-    /// start-up log.
+    fn validate_secret(&self) -> Result<(), SettingsError> {
+        let secret = self
+            .auth
+            .jwt_secret
+            .as_ref()
+            .map(lia_domain::Secret::expose);
+        let secret_len = secret.map_or(0, str::len);
+        if self.app.env == Environment::Production
+            && secret_len < lia_auth::TokenService::MIN_SECRET_LEN
+        {
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) must be set to at least 32 characters in production"
+                    .into(),
+            ));
+        }
+        if secret == Some(REFERENCE_PLACEHOLDER) {
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) is the published placeholder; set a real secret"
+                    .into(),
+            ));
+        }
+        if secret.is_some() && secret_len < lia_auth::TokenService::MIN_SECRET_LEN {
+            return Err(SettingsError(
+                "auth.jwt_secret (JWT_SECRET) must be at least 32 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What production adds: operations endpoints are protected, and no provider in the
+    /// catalogue is silently answered by the offline engine.
+    fn validate_production(&self) -> Result<(), SettingsError> {
+        if self.http.metrics_token.is_none() && self.metrics.listen.is_none() {
+            return Err(SettingsError(
+                "/metrics is unprotected: in production set http.metrics_token (METRICS_TOKEN) or serve it on its own listener with metrics.listen (METRICS_LISTEN)".into(),
+            ));
+        }
+        if self.llm.unconfigured_to_local != Some(true) {
+            let providers = [
+                (
+                    "openai",
+                    "llm.openai.api_key (OPENAI_API_KEY)",
+                    self.llm.openai.is_configured(),
+                    &self.llm.openai.models,
+                ),
+                (
+                    "gemini",
+                    "llm.gemini.api_key (GEMINI_API_KEY)",
+                    self.llm.gemini.is_configured(),
+                    &self.llm.gemini.models,
+                ),
+            ];
+            for (name, key, configured, models) in providers {
+                if !configured && !models.is_empty() {
+                    return Err(SettingsError(format!(
+                        "{key} is not set, but the model catalogue offers {name}: set the key, or set llm.{name}.models = [] to offer none of its models"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the environment's defaults to the settings left unset.
+    fn apply_environment_defaults(&mut self) {
+        self.http.debug = self.app.debug;
+        self.http.environment = serde_json::to_value(self.app.env)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "development".into());
+        if self.llm.unconfigured_to_local.is_none() {
+            self.llm.unconfigured_to_local = Some(self.app.env != Environment::Production);
+        }
+    }
+
+    /// The effective settings as JSON, for `--print-config` and the start-up log. Every
+    /// secret (keys, tokens, URL passwords) is held in a type that serializes as a mask, so
+    /// nothing here needs to know which fields are secret.
     #[must_use]
     pub fn masked(&self) -> serde_json::Value {
-        let mut copy = self.clone();
-        let mask = |value: &mut String| {
-            if !value.is_empty() {
-                *value = "***".into();
-            }
-        };
-        if let Some(secret) = copy.auth.jwt_secret.as_mut() {
-            mask(secret);
-        }
-        mask(&mut copy.llm.openai.api_key);
-        mask(&mut copy.llm.gemini.api_key);
-        mask(&mut copy.sentiment.google_api_key);
-        if let Some(token) = copy.http.metrics_token.as_mut() {
-            mask(token);
-        }
-        copy.database.database_url = copy
-            .database
-            .database_url
-            .as_deref()
-            .map(lia_domain::urls::masked);
-        copy.cache.redis_url = copy
-            .cache
-            .redis_url
-            .as_deref()
-            .map(lia_domain::urls::masked);
-        serde_json::to_value(&copy).unwrap_or_default()
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
@@ -368,9 +433,19 @@ mod tests {
             ("DEBUG", "False"),
             ("COOKIE_SECURE", "false"),
             ("JWT_ACCESS_TOKEN_EXPIRE_DAYS", "3"),
+            ("METRICS_LISTEN", "127.0.0.1:9100"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("GEMINI_API_KEY", "g-test"),
         ]))
         .unwrap();
-        assert_eq!(settings.auth.jwt_secret.as_deref(), Some(secret.as_str()));
+        assert_eq!(
+            settings
+                .auth
+                .jwt_secret
+                .as_ref()
+                .map(lia_domain::Secret::expose),
+            Some(secret.as_str())
+        );
         assert_eq!(
             (settings.app.env, settings.app.debug),
             (Environment::Production, false)
@@ -389,13 +464,118 @@ mod tests {
         assert!(error.to_string().contains("cors_origins"), "{error}");
         let error = Settings::load(&env(&[("JWT_SECRET", REFERENCE_PLACEHOLDER)])).unwrap_err();
         assert!(error.to_string().contains("placeholder"), "{error}");
+        let error =
+            Settings::load(&env(&[("LIA__HTTP__TRUSTED_PROXIES", "10.0.0.0/33")])).unwrap_err();
+        assert!(error.to_string().contains("trusted_proxies"), "{error}");
+        let error = Settings::load(&env(&[("METRICS_LISTEN", "localhost")])).unwrap_err();
+        assert!(error.to_string().contains("metrics.listen"), "{error}");
+    }
+
+    /// A production environment with every provider configured and metrics protected.
+    fn production(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let secret = "x".repeat(40);
+        let mut pairs = vec![
+            ("LIA__APP__ENV", "production"),
+            ("JWT_SECRET", secret.as_str()),
+            ("METRICS_TOKEN", "metrics-token-0123456789"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("GEMINI_API_KEY", "g-test"),
+        ];
+        for (name, value) in extra {
+            pairs.retain(|(existing, _)| existing != name);
+            pairs.push((name, value));
+        }
+        Settings::load(&env(&pairs))
+    }
+
+    #[test]
+    fn production_refuses_unprotected_metrics() {
+        assert!(production(&[]).is_ok());
+        let error = production(&[("METRICS_TOKEN", "")]).unwrap_err();
         assert!(
-            Settings::load(&env(&[
-                ("LIA__APP__ENV", "production"),
-                ("JWT_SECRET", &secret)
-            ]))
+            error.to_string().contains("metrics_token")
+                && error.to_string().contains("metrics.listen"),
+            "{error}"
+        );
+        assert!(production(&[("METRICS_TOKEN", ""), ("METRICS_LISTEN", "127.0.0.1:9100")]).is_ok());
+        let error = production(&[("METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(error.to_string().contains("at least 16"), "{error}");
+    }
+
+    #[test]
+    fn production_names_the_missing_provider_key_instead_of_answering_offline() {
+        let error = production(&[("OPENAI_API_KEY", "")]).unwrap_err();
+        assert!(error.to_string().contains("OPENAI_API_KEY"), "{error}");
+        let error = production(&[("GEMINI_API_KEY", "")]).unwrap_err();
+        assert!(error.to_string().contains("GEMINI_API_KEY"), "{error}");
+        // Offering none of a provider's models, or a compatible server of one's own, is fine.
+        let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::fs::write(file.path(), "[llm.gemini]\nmodels = []\n").unwrap();
+        let path = file.path().display().to_string();
+        let offered_none = production(&[("GEMINI_API_KEY", ""), ("LIA_CONFIG", &path)]);
+        assert!(offered_none.is_ok(), "{offered_none:?}");
+        assert!(offered_none.unwrap().llm.gemini.models.is_empty());
+        assert!(
+            production(&[
+                ("OPENAI_API_KEY", ""),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+            ])
             .is_ok()
+        );
+        let settings = production(&[]).unwrap();
+        assert_eq!(settings.llm.unconfigured_to_local, Some(false));
+        // An explicit choice stands (a demo deployment), and development keeps the fallback.
+        assert!(
+            production(&[
+                ("OPENAI_API_KEY", ""),
+                ("LIA__LLM__UNCONFIGURED_TO_LOCAL", "true")
+            ])
+            .is_ok()
+        );
+        let development = Settings::load(&env(&[])).unwrap();
+        assert_eq!(development.llm.unconfigured_to_local, Some(true));
+    }
+
+    #[test]
+    fn debug_and_printed_settings_hold_no_secret_value() {
+        let secrets = [
+            "jwt-secret-value-0123456789abcdefghij",
+            "metrics-token-value-0123",
+            "sk-openai-key-value",
+            "gemini-key-value",
+            "google-nl-key-value",
+            "pg-pass@word",
+            "redis-pass-value",
+        ];
+        let settings = Settings::load(&env(&[
+            ("JWT_SECRET", secrets[0]),
+            ("METRICS_TOKEN", secrets[1]),
+            ("OPENAI_API_KEY", secrets[2]),
+            ("GEMINI_API_KEY", secrets[3]),
+            ("LIA__SENTIMENT__GOOGLE_API_KEY", secrets[4]),
+            ("DATABASE_URL", "postgres://lia:pg-pass@word@db/lia"),
+            ("REDIS_URL", "rediss://default:redis-pass-value@cache:6380"),
+        ]))
+        .unwrap();
+        let debug = format!("{settings:?}");
+        let pretty = format!("{settings:#?}");
+        let printed = settings.masked().to_string();
+        for secret in secrets {
+            for (name, text) in [
+                ("Debug", &debug),
+                ("{:#?}", &pretty),
+                ("--print-config", &printed),
+            ] {
+                assert!(!text.contains(secret), "{name} shows {secret}");
+            }
+        }
+        // The parts are still there, behind their masks.
+        assert!(printed.contains("postgres://lia:***@db/lia"), "{printed}");
+        assert!(debug.contains("rediss://default:***@cache:6380"), "{debug}");
+        assert_eq!(
+            settings.llm.openai.api_key.expose(),
+            secrets[2],
+            "the value itself is kept"
         );
     }
 }

@@ -55,6 +55,9 @@ impl Drop for TurnsRuntime {
 pub struct Application {
     server: Server,
     port: u16,
+    /// The `metrics.listen` listener, when configured.
+    operations: Option<Server>,
+    operations_port: Option<u16>,
     chat: ChatService,
     grace: Duration,
     draining: Draining,
@@ -159,7 +162,7 @@ impl Application {
         let answers =
             StaticAnswers::new(registry.catalogue(), &methods).map_err(StartupError::other)?;
         let draining = Draining::default();
-        let state = web::Data::new(ApiState {
+        let state = ApiState {
             accounts,
             conversations,
             chat: Some(chat.clone()),
@@ -177,7 +180,23 @@ impl Application {
                 database: connection.clone(),
             })),
             draining: draining.clone(),
-        });
+            trusted_proxies: Arc::new(
+                lia_api::TrustedProxies::parse(&settings.http.trusted_proxies).map_err(
+                    |problem| {
+                        StartupError::Config(crate::settings::SettingsError(format!(
+                            "http.trusted_proxies: {problem}"
+                        )))
+                    },
+                )?,
+            ),
+        };
+        let operations = match &settings.metrics.listen {
+            Some(address) => Some(operations_server(address, &state)?),
+            None => None,
+        };
+        let mut state = state;
+        state.settings.operations_elsewhere = operations.is_some();
+        let state = web::Data::new(state);
 
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
@@ -196,8 +215,13 @@ impl Application {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
+        let (operations, operations_port) = match operations {
+            Some((server, port)) => (Some(server), Some(port)),
+            None => (None, None),
+        };
         tracing::info!(
             port,
+            operations_port,
             database = database_kind,
             elapsed_ms = started.elapsed().as_millis(),
             "listening"
@@ -206,6 +230,8 @@ impl Application {
         Ok(Self {
             server: server.run(),
             port,
+            operations,
+            operations_port,
             chat,
             grace,
             draining,
@@ -231,10 +257,23 @@ impl Application {
     pub async fn run_until_stopped(mut self) -> std::io::Result<Stopped> {
         let mut signals = Signals::new()?;
         let handle = self.server.handle();
+        // The operations listener serves until the public one has drained, so a scrape can
+        // watch the shutdown.
+        let operations = self.operations.take().map(|server| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
+        let stop_operations = || async {
+            if let Some((task, handle)) = operations {
+                handle.stop(true).await;
+                let _ = task.await;
+            }
+        };
         tokio::select! {
             served = &mut self.server => {
                 served?;
                 self.chat.shutdown(self.grace).await;
+                stop_operations().await;
                 close(&self.database, self.redis.as_ref()).await;
                 return Ok(Stopped::Gracefully);
             }
@@ -261,9 +300,16 @@ impl Application {
                 return Ok(Stopped::Forced);
             }
         }
+        stop_operations().await;
         close(&self.database, self.redis.as_ref()).await;
         tracing::info!("stopped");
         Ok(Stopped::Gracefully)
+    }
+
+    /// The port of the operations listener (`metrics.listen`), when there is one.
+    #[must_use]
+    pub fn operations_port(&self) -> Option<u16> {
+        self.operations_port
     }
 
     /// The chat service (for tests and metrics).
@@ -271,6 +317,28 @@ impl Application {
     pub fn chat(&self) -> &ChatService {
         &self.chat
     }
+}
+
+/// Binds the operations listener of `metrics.listen`: `/metrics`, `/health/*` only, on a
+/// state that knows it is that listener.
+fn operations_server(address: &str, state: &ApiState) -> Result<(Server, u16), StartupError> {
+    let mut state = state.clone();
+    state.settings.operations_listener = true;
+    let state = web::Data::new(state);
+    let listener =
+        TcpListener::bind(address).map_err(|error| StartupError::bind(address, &error))?;
+    let port = listener
+        .local_addr()
+        .map_err(|error| StartupError::bind(address, &error))?
+        .port();
+    let server = HttpServer::new(move || lia_api::operations_app(state.clone()))
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|error| StartupError::bind(address, &error))?
+        .run();
+    Ok((server, port))
 }
 
 /// Closes the pools and connections.
@@ -346,13 +414,20 @@ async fn cache_backends(
         ..settings.cache.clone()
     };
     if let Some(url) = &config.redis_url {
-        let redis = RedisConnection::connect(url, config, stats, Duration::from_secs(3))
+        let redis = RedisConnection::connect(url.expose(), config, stats, Duration::from_secs(3))
             .await
             .map_err(|error| StartupError::Redis(error.to_string()))?;
-        if config.redis_required && redis.ping().await.is_err() {
+        // A server asked to speak TLS refuses to start rather than run without it.
+        let tls = url.expose().starts_with("rediss://");
+        if (config.redis_required || tls) && redis.ping().await.is_err() {
+            let why = if tls {
+                "a rediss:// URL requires a verified TLS connection at start-up"
+            } else {
+                "cache.redis_required is set"
+            };
             return Err(StartupError::Redis(format!(
-                "{} does not answer (cache.redis_required is set)",
-                lia_domain::urls::masked(url)
+                "{} does not answer ({why})",
+                url.masked()
             )));
         }
         return Ok(CacheBackends {
@@ -393,7 +468,7 @@ async fn cache_backends(
 }
 
 /// The configured secret, or (outside production) a random one with a loud warning.
-fn jwt_secret(settings: &Settings) -> String {
+fn jwt_secret(settings: &Settings) -> lia_domain::Secret {
     if let Some(secret) = &settings.auth.jwt_secret {
         return secret.clone();
     }
@@ -404,9 +479,9 @@ fn jwt_secret(settings: &Settings) -> String {
     tracing::warn!(
         "JWT_SECRET is not set: using a random secret; every token dies with this process"
     );
-    format!(
+    lia_domain::Secret::new(format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
-    )
+    ))
 }

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// No or bad credentials; the message says which.
     #[error("{0}")]
     Unauthorized(String),
+    /// Refused whoever the user is (a cross-site write).
+    #[error("{0}")]
+    Forbidden(String),
     /// Missing, or someone else's (never told apart).
     #[error("{0}")]
     NotFound(&'static str),
@@ -112,6 +115,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -204,6 +208,7 @@ mod tests {
             (ApiError::invalid("title", "is invalid"), 422, None),
             (ApiError::BadRequest("no".into()), 400, None),
             (ApiError::Unauthorized("no".into()), 401, None),
+            (ApiError::Forbidden("no".into()), 403, None),
             (ApiError::NotFound("Conversation not found"), 404, None),
             (ApiError::MethodNotAllowed, 405, None),
             (ApiError::Conflict("taken".into()), 409, None),

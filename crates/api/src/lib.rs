@@ -12,7 +12,8 @@ mod telemetry;
 mod wire;
 
 pub use error::ApiError;
+pub use extract::TrustedProxies;
 pub use health::Probe;
 pub use metrics::{HttpMetrics, MetricsSource};
-pub use middleware::app;
+pub use middleware::{app, operations_app};
 pub use state::{ApiSettings, ApiState, CookieSettings, Draining, StaticAnswers};

@@ -43,8 +43,12 @@ impl Default for CookieSettings {
 pub struct ApiSettings {
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
-    /// Read the client IP from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
+    /// Read the client IP from `Forwarded` or `X-Forwarded-For` when the peer is one of
+    /// `trusted_proxies` (set it only behind a reverse proxy you run).
     pub trust_proxy_headers: bool,
+    /// The proxies whose forwarding headers are believed, as networks (`10.0.0.0/8`,
+    /// `::1/128`, or a single address); default: loopback only.
+    pub trusted_proxies: Vec<String>,
     /// The auth cookie.
     pub cookie: CookieSettings,
     /// Origins allowed to call with credentials; never `*`.
@@ -53,8 +57,17 @@ pub struct ApiSettings {
     pub debug: bool,
     /// `development`, `staging` or `production`, as shown by `GET /`.
     pub environment: String,
-    /// Bearer token for `/metrics`; unset means `/metrics` answers loopback clients only.
-    pub metrics_token: Option<String>,
+    /// Bearer token for `/metrics` and `/health/info`; unset means they answer loopback
+    /// clients only (refused at start-up in production unless they have their own listener).
+    pub metrics_token: Option<lia_domain::Secret>,
+    /// Set by the server when `metrics.listen` serves the operations endpoints on their own
+    /// listener: the public listener then answers 404 for them.
+    #[serde(skip)]
+    pub operations_elsewhere: bool,
+    /// Set on the state of that separate listener: there, without a token, the listener's
+    /// own address is the access control.
+    #[serde(skip)]
+    pub operations_listener: bool,
 }
 
 impl Default for ApiSettings {
@@ -62,6 +75,7 @@ impl Default for ApiSettings {
         Self {
             body_limit_bytes: 64 * 1024,
             trust_proxy_headers: false,
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1/128".into()],
             cookie: CookieSettings::default(),
             cors_origins: vec![
                 "http://localhost:5173".into(),
@@ -71,6 +85,8 @@ impl Default for ApiSettings {
             debug: false,
             environment: "development".into(),
             metrics_token: None,
+            operations_elsewhere: false,
+            operations_listener: false,
         }
     }
 }
@@ -140,6 +156,8 @@ pub struct ApiState {
     pub metrics_source: Option<Arc<dyn crate::metrics::MetricsSource>>,
     /// Set when shutdown begins.
     pub draining: Draining,
+    /// The parsed `trusted_proxies`.
+    pub trusted_proxies: Arc<crate::extract::TrustedProxies>,
 }
 
 impl std::fmt::Debug for ApiState {

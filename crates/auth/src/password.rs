@@ -30,6 +30,12 @@ pub struct HashingConfig {
     pub parallelism: u32,
     /// Hashes computed at once; the rest wait. Defaults to the number of CPUs.
     pub max_concurrent: usize,
+    /// The bcrypt cost of the legacy hashes still stored (the reference service used 12).
+    /// While set, every verification also runs the other scheme against a dummy hash, so an
+    /// unknown email, a wrong password on an Argon2 account and a wrong password on a legacy
+    /// bcrypt account all take the same time (argon2 + bcrypt). Set it to 0 (off) once no
+    /// bcrypt hash remains (each successful login rehashes) to save the bcrypt time.
+    pub legacy_bcrypt_cost: u32,
 }
 
 impl Default for HashingConfig {
@@ -39,6 +45,7 @@ impl Default for HashingConfig {
             iterations: 3,
             parallelism: 4,
             max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
+            legacy_bcrypt_cost: 12,
         }
     }
 }
@@ -63,6 +70,34 @@ pub struct PasswordHasher {
     /// A real hash of a random password, verified when the user does not exist, so an unknown
     /// email costs the same time as a wrong password.
     dummy_hash: Arc<str>,
+    /// The same for bcrypt at the legacy cost, verified next to every Argon2 hash (and the
+    /// Argon2 dummy next to every bcrypt one), when legacy hashes may exist.
+    dummy_bcrypt: Option<Arc<str>>,
+}
+
+/// Characters of random bytes in `alphabet`, one per byte (the modulo bias is irrelevant
+/// for a hash that only has to match nothing).
+fn random_text(n: usize, alphabet: &[u8]) -> String {
+    (0..n.div_ceil(16))
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .take(n)
+        .map(|byte| char::from(alphabet[usize::from(byte) % alphabet.len()]))
+        .collect()
+}
+
+/// `$2b$<cost>$<22 salt chars><31 output chars>` in bcrypt's base64 alphabet: verifying it
+/// costs exactly what a real hash of that cost does, and it matches no password. The last
+/// character of the salt and of the output is one whose unused low bits are zero, as bcrypt
+/// writes them (the crate refuses the hash otherwise).
+fn dummy_bcrypt(cost: u32) -> String {
+    const ALPHABET: &[u8] = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    format!(
+        "$2b${cost:02}${}{}{}{}",
+        random_text(21, ALPHABET),
+        random_text(1, b".Oeu"),
+        random_text(30, ALPHABET),
+        random_text(1, b".CGKOSWaeimquy26"),
+    )
 }
 
 /// `$argon2id$v=19$m=..,t=..,p=..$<salt>$<output>` with a random 16-byte salt and a random
@@ -110,10 +145,20 @@ impl PasswordHasher {
         )
         .map_err(|e| AuthError::Config(format!("argon2 parameters: {e}")))?;
         let dummy_hash = dummy_hash(config);
+        let dummy_bcrypt = match config.legacy_bcrypt_cost {
+            0 => None,
+            cost @ 4..=31 => Some(dummy_bcrypt(cost).into()),
+            cost => {
+                return Err(AuthError::Config(format!(
+                    "legacy_bcrypt_cost must be 0 (off) or 4 to 31, not {cost}"
+                )));
+            }
+        };
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             dummy_hash: dummy_hash.into(),
+            dummy_bcrypt,
         })
     }
 
@@ -149,8 +194,20 @@ impl PasswordHasher {
         let hash = stored.map_or_else(|| self.dummy_hash.to_string(), |h| h.0.clone());
         let password = password.to_owned();
         let params = self.params.clone();
+        // The scheme the stored hash does not use is run on its dummy, so which scheme an
+        // account has (or whether it exists) does not show in the time taken.
+        let other = if is_bcrypt(&hash) {
+            self.dummy_bcrypt.as_ref().map(|_| self.dummy_hash.clone())
+        } else {
+            self.dummy_bcrypt.clone()
+        };
         let verification = self
-            .on_blocking_pool(move || verify_blocking(&params, &password, &hash))
+            .on_blocking_pool(move || {
+                if let Some(other) = other {
+                    let _ = verify_blocking(&params, &password, &other);
+                }
+                verify_blocking(&params, &password, &hash)
+            })
             .await?;
         Ok(if known_user {
             verification
@@ -185,8 +242,12 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hashing(e.to_string()))
 }
 
+fn is_bcrypt(stored: &str) -> bool {
+    stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$")
+}
+
 fn verify_blocking(params: &Params, password: &str, stored: &str) -> Verification {
-    if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
+    if is_bcrypt(stored) {
         // bcrypt hashed only the first 72 bytes when the hash was made, so compare those:
         // the reference's bcrypt 5 refused longer passwords and locked such users out.
         return match bcrypt::verify(password, stored) {
@@ -225,7 +286,31 @@ mod tests {
             iterations: 1,
             parallelism: 1,
             max_concurrent: 2,
+            legacy_bcrypt_cost: 4,
         }
+    }
+
+    #[test]
+    fn the_bcrypt_dummy_parses_and_is_computed_at_its_cost() {
+        // Random every time: many tries at the cheap cost, one at the reference's.
+        for cost in std::iter::repeat_n(4, 64).chain([12]) {
+            let dummy = dummy_bcrypt(cost);
+            assert!(dummy.starts_with(&format!("$2b${cost:02}$")), "{dummy}");
+            assert_eq!(dummy.len(), 60);
+            // Ok(false), not Err: the hash parsed, so the whole cost was paid.
+            assert_eq!(
+                bcrypt::verify("Secret123", &dummy).ok(),
+                Some(false),
+                "{dummy}"
+            );
+        }
+        assert!(
+            PasswordHasher::new(&HashingConfig {
+                legacy_bcrypt_cost: 40,
+                ..fast()
+            })
+            .is_err()
+        );
     }
 
     #[test]

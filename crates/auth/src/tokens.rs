@@ -1,17 +1,17 @@
-//! Access tokens: JWTs signed with HMAC (HS256 by default; HS384 and HS512 configurable), with
-//! the reference service's claims (`sub` = user id as a string, `iat`, `exp`) plus `type`, so
-//! tokens issued by the Python service stay valid when the same secret is deployed.
+//! Access tokens: JWTs signed with HMAC (HS256 by default; HS384 and HS512 configurable) by
+//! the `jsonwebtoken` crate (its signature checks are constant-time), with the reference
+//! service's claims (`sub` = user id as a string, `iat`, `exp`) plus `type`, so tokens issued
+//! by the Python service stay valid when the same secret is deployed.
 //!
-//! Only the configured algorithm is accepted; `type: "refresh"` tokens are refused as access
-//! tokens. Each rejection has the reference's message (`API.md` 1.2).
+//! Only the configured algorithm is accepted (`alg: none`, or an RS256 header on an HMAC
+//! secret, are refused); `exp` is required; no leeway is granted, as PyJWT grants none; `iat`
+//! must not be in the future; `type: "refresh"` tokens are refused as access tokens. Each
+//! rejection has the reference's message (`API.md` 1.2).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use lia_domain::UserId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use lia_domain::{Secret, UserId};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sha2::{Sha256, Sha384, Sha512};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::AuthError;
@@ -29,29 +29,11 @@ pub enum JwtAlgorithm {
 }
 
 impl JwtAlgorithm {
-    fn name(self) -> &'static str {
+    fn jsonwebtoken(self) -> Algorithm {
         match self {
-            Self::HS256 => "HS256",
-            Self::HS384 => "HS384",
-            Self::HS512 => "HS512",
-        }
-    }
-
-    fn sign(self, key: &[u8], message: &[u8]) -> Vec<u8> {
-        fn mac<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
-            // HMAC accepts keys of any length, so this cannot fail.
-            match <M as KeyInit>::new_from_slice(key) {
-                Ok(mut mac) => {
-                    mac.update(message);
-                    mac.finalize().into_bytes().to_vec()
-                }
-                Err(_) => Vec::new(),
-            }
-        }
-        match self {
-            Self::HS256 => mac::<Hmac<Sha256>>(key, message),
-            Self::HS384 => mac::<Hmac<Sha384>>(key, message),
-            Self::HS512 => mac::<Hmac<Sha512>>(key, message),
+            Self::HS256 => Algorithm::HS256,
+            Self::HS384 => Algorithm::HS384,
+            Self::HS512 => Algorithm::HS512,
         }
     }
 }
@@ -85,7 +67,8 @@ pub struct IssuedToken {
 /// Issues and verifies tokens with one secret.
 #[derive(Clone)]
 pub struct TokenService {
-    secret: Vec<u8>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
     algorithm: JwtAlgorithm,
     lifetime_secs: u64,
 }
@@ -99,6 +82,16 @@ impl std::fmt::Debug for TokenService {
     }
 }
 
+/// The claims this service writes.
+#[derive(Serialize)]
+struct IssuedClaims<'a> {
+    sub: String,
+    exp: i64,
+    iat: i64,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
 impl TokenService {
     /// Shortest secret accepted, in bytes.
     pub const MIN_SECRET_LEN: usize = 32;
@@ -108,11 +101,11 @@ impl TokenService {
     /// # Errors
     /// [`AuthError::Config`] for a secret shorter than 32 bytes or a lifetime outside 1..=30 days.
     pub fn new(
-        secret: &str,
+        secret: &Secret,
         algorithm: JwtAlgorithm,
         lifetime_days: u64,
     ) -> Result<Self, AuthError> {
-        if secret.len() < Self::MIN_SECRET_LEN {
+        if secret.expose().len() < Self::MIN_SECRET_LEN {
             return Err(AuthError::Config(
                 "the JWT secret must be at least 32 characters".into(),
             ));
@@ -122,8 +115,10 @@ impl TokenService {
                 "the token lifetime must be 1 to 30 days".into(),
             ));
         }
+        let key = secret.expose().as_bytes();
         Ok(Self {
-            secret: secret.as_bytes().to_vec(),
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
             algorithm,
             lifetime_secs: lifetime_days * 86_400,
         })
@@ -136,16 +131,21 @@ impl TokenService {
     }
 
     fn issue_at(&self, user: UserId, issued_at: i64, kind: &str) -> IssuedToken {
-        let header = json!({"alg": self.algorithm.name(), "typ": "JWT"});
-        let expires =
-            issued_at.saturating_add(i64::try_from(self.lifetime_secs).unwrap_or(i64::MAX));
-        let claims =
-            json!({"sub": user.0.to_string(), "exp": expires, "iat": issued_at, "type": kind});
-        let signing_input = format!("{}.{}", encode_json(&header), encode_json(&claims));
-        let signature =
-            URL_SAFE_NO_PAD.encode(self.algorithm.sign(&self.secret, signing_input.as_bytes()));
+        let claims = IssuedClaims {
+            sub: user.0.to_string(),
+            exp: issued_at.saturating_add(i64::try_from(self.lifetime_secs).unwrap_or(i64::MAX)),
+            iat: issued_at,
+            kind,
+        };
+        // Encoding HMAC claims that serialise cannot fail; an empty token would be refused.
+        let token = jsonwebtoken::encode(
+            &Header::new(self.algorithm.jsonwebtoken()),
+            &claims,
+            &self.encoding,
+        )
+        .unwrap_or_default();
         IssuedToken {
-            token: format!("{signing_input}.{signature}"),
+            token,
             expires_in: self.lifetime_secs,
         }
     }
@@ -155,7 +155,11 @@ impl TokenService {
     /// # Errors
     /// A [`TokenError`] naming the first check that failed, in the reference's order.
     pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
-        let claims = self.verified_claims(token, OffsetDateTime::now_utc().unix_timestamp())?;
+        self.verify_at(token, OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    fn verify_at(&self, token: &str, now: i64) -> Result<UserId, TokenError> {
+        let claims = self.verified_claims(token, now)?;
         if claims.get("type").and_then(Value::as_str) == Some("refresh") {
             return Err(TokenError::RefreshToken);
         }
@@ -173,41 +177,37 @@ impl TokenService {
         token: &str,
         now: i64,
     ) -> Result<serde_json::Map<String, Value>, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header_part), Some(claims_part), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Invalid);
-        };
-        let header: Value = decode_json(header_part)?;
-        if header.get("alg").and_then(Value::as_str) != Some(self.algorithm.name()) {
-            return Err(TokenError::Invalid);
-        }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Invalid)?;
-        let expected = self.algorithm.sign(
-            &self.secret,
-            format!("{header_part}.{claims_part}").as_bytes(),
-        );
-        if !constant_time_eq(&signature, &expected) {
-            return Err(TokenError::Invalid);
-        }
-        let Value::Object(claims) = decode_json(claims_part)? else {
-            return Err(TokenError::Invalid);
-        };
+        let mut validation = Validation::new(self.algorithm.jsonwebtoken());
+        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
+        let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(
+            token,
+            &self.decoding,
+            &validation,
+        )
+        .map_err(|_| TokenError::Invalid)?
+        .claims;
+        // The time checks on our clock (the crate's reads the system clock): PyJWT's rules,
+        // without leeway.
         let number = |key: &str| {
             claims
                 .get(key)
                 .map(|v| v.as_f64().ok_or(TokenError::Invalid))
                 .transpose()
         };
-        if number("exp")?.is_some_and(|exp| exp <= now as f64) {
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "seconds since the epoch are exact"
+        )]
+        let now = now as f64;
+        if number("exp")?.is_none_or(|exp| exp <= now) {
             return Err(TokenError::Invalid);
         }
-        // `iat` must be numeric and not in the future; `nbf`, if present, must have passed.
-        if number("iat")?.is_some_and(|iat| iat > now as f64)
-            || number("nbf")?.is_some_and(|nbf| nbf > now as f64)
+        if number("iat")?.is_some_and(|iat| iat > now)
+            || number("nbf")?.is_some_and(|nbf| nbf > now)
         {
             return Err(TokenError::Invalid);
         }
@@ -215,39 +215,47 @@ impl TokenService {
     }
 }
 
-fn encode_json(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(value.to_string())
-}
-
-fn decode_json(part: &str) -> Result<Value, TokenError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| TokenError::Invalid)?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
     use super::*;
 
     const SECRET: &str = "a-test-secret-that-is-long-enough-123";
 
     fn service() -> TokenService {
-        TokenService::new(SECRET, JwtAlgorithm::HS256, 7).unwrap()
+        TokenService::new(&Secret::new(SECRET), JwtAlgorithm::HS256, 7).unwrap()
     }
 
     /// A token signed like PyJWT would sign it, with arbitrary claims.
     fn forge(claims: Value, algorithm: JwtAlgorithm, secret: &str) -> String {
-        let header = json!({"alg": algorithm.name(), "typ": "JWT"});
-        let input = format!("{}.{}", encode_json(&header), encode_json(&claims));
-        format!(
-            "{input}.{}",
-            URL_SAFE_NO_PAD.encode(algorithm.sign(secret.as_bytes(), input.as_bytes()))
+        jsonwebtoken::encode(
+            &Header::new(algorithm.jsonwebtoken()),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
         )
+        .unwrap()
+    }
+
+    /// A token with any header, its signature the HS256 MAC of `secret` (or none).
+    fn with_header(header: Value, claims: Value, secret: Option<&str>) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = secret.map_or_else(String::new, |secret| {
+            let key = EncodingKey::from_secret(secret.as_bytes());
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).unwrap()
+        });
+        format!("{input}.{signature}")
+    }
+
+    fn claims_of(token: &str) -> Value {
+        let part = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
     }
 
     #[test]
@@ -255,8 +263,9 @@ mod tests {
         let issued = service().issue(UserId(42));
         assert_eq!(issued.expires_in, 604_800);
         assert_eq!(service().verify(&issued.token), Ok(UserId(42)));
-        let claims: Value = decode_json(issued.token.split('.').nth(1).unwrap()).unwrap();
+        let claims = claims_of(&issued.token);
         assert_eq!(claims["sub"], "42");
+        assert_eq!(claims["type"], "access");
         assert_eq!(
             claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
             604_800
@@ -288,6 +297,11 @@ mod tests {
             Err(TokenError::Invalid)
         );
         assert_eq!(
+            verify(json!({"sub": "1", "iat": now - 10})),
+            Err(TokenError::Invalid),
+            "exp is required"
+        );
+        assert_eq!(
             verify(json!({"sub": "1", "exp": now + 60, "type": "refresh"})),
             Err(TokenError::RefreshToken)
         );
@@ -298,6 +312,11 @@ mod tests {
         assert_eq!(
             verify(json!({"sub": "abc", "exp": now + 60})),
             Err(TokenError::BadSubject)
+        );
+        assert_eq!(
+            verify(json!({"sub": 1, "exp": now + 60})),
+            Err(TokenError::Invalid),
+            "sub must be a string"
         );
         let other_secret = forge(
             json!({"sub": "1", "exp": now + 60}),
@@ -320,8 +339,53 @@ mod tests {
     }
 
     #[test]
+    fn alg_none_and_an_rs256_header_on_the_hmac_secret_are_refused() {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = json!({"sub": "1", "exp": now + 60});
+        for header in [
+            json!({"alg": "none", "typ": "JWT"}),
+            json!({"alg": "None", "typ": "JWT"}),
+        ] {
+            let unsigned = with_header(header, claims.clone(), None);
+            assert_eq!(service().verify(&unsigned), Err(TokenError::Invalid));
+        }
+        // The HMAC of the secret under an RS256 header: an algorithm-confusion attempt.
+        let confused = with_header(json!({"alg": "RS256", "typ": "JWT"}), claims, Some(SECRET));
+        assert_eq!(service().verify(&confused), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn the_clock_edges_grant_no_leeway() {
+        let now = 1_800_000_000;
+        let at =
+            |claims: Value| service().verify_at(&forge(claims, JwtAlgorithm::HS256, SECRET), now);
+        assert_eq!(
+            at(json!({"sub": "1", "exp": now + 1, "iat": now})),
+            Ok(UserId(1))
+        );
+        assert_eq!(
+            at(json!({"sub": "1", "exp": now, "iat": now - 1})),
+            Err(TokenError::Invalid),
+            "expired at exactly now, as PyJWT says"
+        );
+        assert_eq!(
+            at(json!({"sub": "1", "exp": now + 60, "iat": now + 1})),
+            Err(TokenError::Invalid),
+            "issued a second in the future"
+        );
+        assert_eq!(
+            at(json!({"sub": "1", "exp": now + 60, "nbf": now + 1})),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            at(json!({"sub": "1", "exp": now + 60, "nbf": now})),
+            Ok(UserId(1))
+        );
+    }
+
+    #[test]
     fn short_secrets_are_refused() {
-        assert!(TokenService::new("short", JwtAlgorithm::HS256, 7).is_err());
-        assert!(TokenService::new(SECRET, JwtAlgorithm::HS256, 31).is_err());
+        assert!(TokenService::new(&Secret::new("short"), JwtAlgorithm::HS256, 7).is_err());
+        assert!(TokenService::new(&Secret::new(SECRET), JwtAlgorithm::HS256, 31).is_err());
     }
 }

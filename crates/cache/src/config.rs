@@ -7,10 +7,15 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct CacheConfig {
     /// `redis://`, `rediss://`, `redis-sentinel://` or `redis-cluster://`; unset means in-process.
-    pub redis_url: Option<String>,
+    pub redis_url: Option<lia_domain::SecretUrl>,
     /// Refuse to start (exit status 5) when Redis does not answer at start-up, instead of
-    /// starting degraded and reconnecting in the background.
+    /// starting degraded and reconnecting in the background. Always on for `rediss://`: a
+    /// server asked to speak TLS refuses to start rather than run without it.
     pub redis_required: bool,
+    /// A PEM file of the certificate authorities to trust for `rediss://` (a managed Redis
+    /// with a private CA, or a self-signed certificate); unset: the system's roots.
+    /// Certificates are always verified.
+    pub redis_tls_ca_file: Option<String>,
     /// Redis connections in the pool.
     pub pool_size: usize,
     /// Upper bound of every Redis command; past it the operation fails open.
@@ -41,6 +46,7 @@ impl Default for CacheConfig {
         Self {
             redis_url: None,
             redis_required: false,
+            redis_tls_ca_file: None,
             pool_size: 4,
             command_timeout_ms: 500,
             key_prefix: "lia:v1:".into(),

@@ -17,6 +17,10 @@ pub enum TurnEvent {
         message_id: MessageId,
         /// The id to re-attach to or stop this turn.
         stream_id: String,
+        /// The provider that actually serves the turn.
+        provider: String,
+        /// The model asked of it.
+        model: String,
     },
     /// A fragment of the model's reasoning.
     Thought(String),
@@ -86,8 +90,10 @@ impl TurnEvent {
                 conversation_id,
                 message_id,
                 stream_id,
+                provider,
+                model,
             } => serde_json::to_string(
-                &serde_json::json!({"conversation_id": conversation_id.to_string(), "message_id": message_id.0, "stream_id": stream_id}),
+                &serde_json::json!({"conversation_id": conversation_id.to_string(), "message_id": message_id.0, "stream_id": stream_id, "provider": provider, "model": model}),
             ),
             Self::Thought(content) | Self::Chunk(content) => {
                 serde_json::to_string(&Content { content })

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod message;
 pub mod paging;
 pub mod ports;
+pub mod secret;
 pub mod sentiment;
 pub mod urls;
 pub mod user;
@@ -18,6 +19,7 @@ pub use ids::{ConversationId, MessageId, UserId};
 pub use message::{ContextMessage, FinishReason, Message, MessageSentiment, ModelInfo, Role};
 pub use paging::{HistoryPage, MessageAnchor, MessageWindow};
 pub use ports::{ConversationRepository, UserRepository};
+pub use secret::{Secret, SecretUrl};
 pub use sentiment::{
     CumulativeSentiment, SentimentDetails, SentimentLabel, SentimentResult, SentimentScore,
     SentimentSource,

@@ -77,6 +77,10 @@ pub struct ModelInfo {
     /// Why the generation ended (absent on rows written by the reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
+    /// `provider:model` that was asked for, when another one answered (an unconfigured
+    /// provider served offline, or a fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_from: Option<String>,
 }
 
 /// A stored message.

@@ -2,10 +2,12 @@
 
 pub mod error;
 pub mod local;
+pub mod model_name;
 pub mod provider;
 pub mod providers;
 pub mod registry;
 pub mod reliability;
+mod secret;
 pub mod sse;
 pub mod structured;
 #[cfg(feature = "testing")]
@@ -16,6 +18,7 @@ pub use error::{LlmError, TimeoutKind};
 pub use provider::{LlmProvider, collect};
 pub use registry::{LlmConfig, ProviderRegistry};
 pub use reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
+pub use secret::ApiKey;
 pub use structured::StructuredSentiment;
 pub use types::{
     ChatMessage, ChatRequest, ChatRole, ChatStream, Completion, FinishReason, GenerationSettings,

@@ -36,8 +36,12 @@ pub struct LlmConfig {
     pub local: LocalConfig,
     /// Serve requests for a known but unconfigured provider (`openai`, `gemini`) with the
     /// offline one, so an unconfigured checkout still chats from the unmodified frontend,
-    /// which always names one of those two. Turn off in production to get a typed error.
-    pub unconfigured_to_local: bool,
+    /// which always names one of those two. Unset: on, except in production, where the
+    /// offline provider answers only when asked for by name.
+    pub unconfigured_to_local: Option<bool>,
+    /// Accept only the models a provider's catalogue lists (otherwise any well-formed name
+    /// is passed on, for servers whose models the catalogue does not list).
+    pub strict_models: bool,
 }
 
 impl Default for LlmConfig {
@@ -50,7 +54,8 @@ impl Default for LlmConfig {
             openai: OpenAiConfig::default(),
             gemini: GeminiConfig::default(),
             local: LocalConfig::default(),
-            unconfigured_to_local: true,
+            unconfigured_to_local: None,
+            strict_models: false,
         }
     }
 }
@@ -63,6 +68,7 @@ pub struct ProviderRegistry {
     routes: BTreeMap<String, String>,
     default_provider: String,
     default_model: String,
+    strict_models: bool,
 }
 
 impl std::fmt::Debug for ProviderRegistry {
@@ -86,6 +92,7 @@ impl ProviderRegistry {
     ) -> Result<Self, LlmError> {
         let connect = Duration::from_millis(config.timeouts.connect_ms);
         let mut registry = Self::empty(&config.default_provider, &config.default_model);
+        registry.strict_models = config.strict_models;
         let wrap = |provider: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
             let reliable = Reliable::new(provider, config.retry, config.timeouts);
             Arc::new(match &observer {
@@ -94,15 +101,13 @@ impl ProviderRegistry {
             })
         };
         registry.insert(wrap(Arc::new(LocalProvider::new(config.local.clone()))));
-        let openai_enabled =
-            !config.openai.api_key.is_empty() || config.openai.base_url != openai::DEFAULT_BASE_URL;
-        if openai_enabled {
+        if config.openai.is_configured() {
             registry.insert(wrap(Arc::new(OpenAiProvider::new(
                 config.openai.clone(),
                 connect,
             )?)));
         }
-        if !config.gemini.api_key.is_empty() {
+        if config.gemini.is_configured() {
             registry.insert(wrap(Arc::new(GeminiProvider::new(
                 config.gemini.clone(),
                 connect,
@@ -112,11 +117,17 @@ impl ProviderRegistry {
             ("openai", &config.openai.models),
             ("gemini", &config.gemini.models),
         ] {
+            // An empty list offers none of the provider's models: it leaves the catalogue.
+            if models.is_empty() {
+                continue;
+            }
             registry
                 .catalogue
                 .entry(name.to_owned())
                 .or_insert_with(|| models.clone());
-            if config.unconfigured_to_local && !registry.providers.contains_key(name) {
+            if config.unconfigured_to_local.unwrap_or(true)
+                && !registry.providers.contains_key(name)
+            {
                 registry.routes.insert(name.to_owned(), "local".to_owned());
             }
         }
@@ -133,7 +144,18 @@ impl ProviderRegistry {
             routes: BTreeMap::new(),
             default_provider: default_provider.to_owned(),
             default_model: default_model.to_owned(),
+            strict_models: false,
         }
+    }
+
+    /// Why `model` may not be asked of `provider`: not a well-formed name (see
+    /// [`crate::model_name`]), or, with `strict_models`, not in its catalogue.
+    #[must_use]
+    pub fn model_problem(&self, provider: &str, model: &str) -> Option<&'static str> {
+        crate::model_name::problem(model).or_else(|| {
+            (self.strict_models && !self.offers(provider, model))
+                .then_some("is not offered by this provider")
+        })
     }
 
     /// Adds (or replaces) a provider under its own name.
@@ -155,6 +177,14 @@ impl ProviderRegistry {
             .get(target)
             .cloned()
             .ok_or_else(|| LlmError::UnknownProvider(name.to_owned()))
+    }
+
+    /// Whether `provider`'s catalogue lists `model`.
+    #[must_use]
+    pub fn offers(&self, provider: &str, model: &str) -> bool {
+        self.catalogue
+            .get(provider)
+            .is_some_and(|models| models.iter().any(|m| m.id == model))
     }
 
     /// Whether `name` would be served (directly or through the offline fallback).
@@ -241,7 +271,7 @@ mod tests {
         assert_eq!(registry.catalogue()["openai"], openai::default_models());
 
         let strict = LlmConfig {
-            unconfigured_to_local: false,
+            unconfigured_to_local: Some(false),
             ..config
         };
         let registry = ProviderRegistry::from_config(&strict, None).unwrap();

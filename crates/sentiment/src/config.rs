@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct SentimentConfig {
     /// Google Cloud Natural Language API key; empty means `nlp_api` uses the lexicon analyzer.
-    pub google_api_key: String,
+    pub google_api_key: lia_llm::ApiKey,
     /// The Natural Language API root.
     pub google_base_url: String,
     /// Time limit of a Natural Language call.
@@ -20,7 +20,7 @@ pub struct SentimentConfig {
 impl Default for SentimentConfig {
     fn default() -> Self {
         Self {
-            google_api_key: String::new(),
+            google_api_key: lia_llm::ApiKey::default(),
             google_base_url: "https://language.googleapis.com".into(),
             google_timeout_ms: 5_000,
             llm_timeout_ms: 10_000,

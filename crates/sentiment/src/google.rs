@@ -30,13 +30,13 @@ struct DocumentSentiment {
 pub(crate) struct GoogleNl {
     http: reqwest::Client,
     url: String,
-    api_key: String,
+    api_key: lia_llm::ApiKey,
 }
 
 impl GoogleNl {
     pub(crate) fn new(
         base_url: &str,
-        api_key: &str,
+        api_key: &lia_llm::ApiKey,
         timeout: Duration,
     ) -> Result<Self, StrategyError> {
         let http = lia_llm::providers::http::client(timeout)
@@ -48,7 +48,7 @@ impl GoogleNl {
         Ok(Self {
             http,
             url,
-            api_key: api_key.to_owned(),
+            api_key: api_key.clone(),
         })
     }
 
@@ -64,7 +64,7 @@ impl GoogleNl {
             let response = self
                 .http
                 .post(&self.url)
-                .header("x-goog-api-key", &self.api_key)
+                .header("x-goog-api-key", self.api_key.expose())
                 .json(&body)
                 .send()
                 .await

@@ -164,7 +164,7 @@ fn reads(c: &mut Criterion) {
                 None => admin_url.clone(),
             };
             let config = StoreConfig {
-                database_url: Some(url),
+                database_url: Some(url.into()),
                 ..StoreConfig::default()
             };
             fixture(lia_store::connect(&config).await.unwrap()).await

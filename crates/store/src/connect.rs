@@ -16,7 +16,7 @@ use crate::error::StoreError;
 #[serde(default)]
 pub struct StoreConfig {
     /// `postgres://...` or `sqlite://...`; when unset, the SQLite file at `sqlite_path`.
-    pub database_url: Option<String>,
+    pub database_url: Option<lia_domain::SecretUrl>,
     /// The SQLite file used when no URL is set, created if missing.
     pub sqlite_path: String,
     /// Most pooled connections.
@@ -63,7 +63,8 @@ impl StoreConfig {
     #[must_use]
     pub fn url(&self) -> String {
         self.database_url
-            .clone()
+            .as_ref()
+            .map(|url| url.expose().to_owned())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.sqlite_path))
     }
 

@@ -10,10 +10,13 @@
 //! - `memory`: RSS per open idle stream (1,000 held open), and RSS after 100,000 turns.
 //! - `startup`: exec to the first answered request, ten starts on an already migrated
 //!   database.
+//! - `login`: failed-login time for an unknown email, an Argon2 account and a legacy bcrypt
+//!   account (not in the default set: it runs the production hashing cost).
 //!
 //! Without an argument, all of them.
 
 mod load;
+mod login;
 mod process;
 mod raw;
 mod seed;
@@ -43,10 +46,10 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
     };
     if let Some(unknown) = selected
         .iter()
-        .find(|s| !["http", "sustained", "memory", "startup"].contains(s))
+        .find(|s| !["http", "sustained", "memory", "startup", "login"].contains(s))
     {
         anyhow::bail!(
-            "unknown benchmark {unknown:?}: expected http, sustained, memory or startup"
+            "unknown benchmark {unknown:?}: expected http, sustained, memory, startup or login"
         );
     }
     let root = std::env::current_dir()?;
@@ -63,6 +66,7 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
             "http" => run_http(&root, &database).await?,
             "sustained" => run_sustained(&root, &database).await?,
             "startup" => run_startup(&root, &database).await?,
+            "login" => login::run(&root, &database).await?,
             _ => run_memory(&root, &database).await?,
         };
         report.insert(name.to_owned(), section);

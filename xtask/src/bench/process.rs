@@ -26,7 +26,11 @@ pub(crate) const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret";
 /// Tokens for `users`, signed as the server would, so scenarios that do not measure login
 /// need no Argon2 hashing (whose 64 MiB per hash would cloud the memory figures).
 pub(crate) fn mint_tokens(users: &[lia_domain::UserId]) -> Result<Vec<String>> {
-    let tokens = lia_auth::TokenService::new(JWT_SECRET, lia_auth::JwtAlgorithm::HS256, 7)?;
+    let tokens = lia_auth::TokenService::new(
+        &lia_domain::Secret::new(JWT_SECRET),
+        lia_auth::JwtAlgorithm::HS256,
+        7,
+    )?;
     Ok(users.iter().map(|user| tokens.issue(*user).token).collect())
 }
 

@@ -32,7 +32,7 @@ pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
         let _ = std::fs::remove_file(format!("{sqlite_path}{suffix}"));
     }
     let config = StoreConfig {
-        database_url: url.clone(),
+        database_url: url.clone().map(Into::into),
         sqlite_path: sqlite_path.clone(),
         ..StoreConfig::default()
     };

@@ -190,7 +190,7 @@ async fn a_new_database_with_the_old_redis_sees_none_of_its_cache() {
     };
     let prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
     let same_redis = |settings: &mut lia_server::Settings| {
-        settings.cache.redis_url = Some(redis.clone());
+        settings.cache.redis_url = Some(redis.clone().into());
         settings.cache.key_prefix = prefix.clone();
     };
     let backend = Backend::Postgres {

@@ -15,6 +15,8 @@ pub(crate) const PASSWORD: &str = "Secret123";
 
 pub(crate) struct TestApp {
     pub(crate) address: String,
+    /// The `metrics.listen` listener's base URL, when one is configured.
+    pub(crate) operations_address: Option<String>,
     pub(crate) http: reqwest::Client,
     pub(crate) connection: DatabaseConnection,
     pub(crate) backend: &'static str,
@@ -39,6 +41,7 @@ fn test_settings() -> Settings {
         iterations: 1,
         parallelism: 1,
         max_concurrent: 4,
+        legacy_bcrypt_cost: 4,
     };
     settings.rate_limits.auth_per_window = 1_000;
     settings.rate_limits.chat_per_window = 1_000;
@@ -105,8 +108,8 @@ pub(crate) async fn spawn_on(backend: &Backend, adjust: impl FnOnce(&mut Setting
             let scratch = ScratchDatabase::create()
                 .await
                 .expect("LIA_TEST_DATABASE_URL must answer");
-            settings.database.database_url = Some(scratch.url.clone());
-            settings.cache.redis_url = redis.clone();
+            settings.database.database_url = Some(scratch.url.clone().into());
+            settings.cache.redis_url = redis.clone().map(Into::into);
             settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
             adjust(&mut settings);
             let name = if redis.is_some() {
@@ -153,12 +156,16 @@ async fn start(
     };
     let application = Application::build(settings.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
+    let operations_address = application
+        .operations_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(application.run_until_stopped());
     let connection = lia_store::connect(&store).await.unwrap();
     // Built by lia-llm so the process-wide TLS provider (ring) is installed first.
     let http = lia_llm::providers::http::client(Duration::from_secs(5)).unwrap();
     TestApp {
         address,
+        operations_address,
         http,
         connection,
         backend,

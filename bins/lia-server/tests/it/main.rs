@@ -28,4 +28,6 @@ mod observability;
 #[cfg(test)]
 mod process;
 #[cfg(test)]
+mod security;
+#[cfg(test)]
 mod two_instances;

@@ -115,9 +115,10 @@ async fn metrics_expose_each_series_after_matching_traffic() {
 
 #[tokio::test]
 async fn a_configured_token_protects_metrics() {
-    for app in
-        spawn_apps_with(|settings| settings.http.metrics_token = Some("metrics-secret".into()))
-            .await
+    for app in spawn_apps_with(|settings| {
+        settings.http.metrics_token = Some("metrics-secret-0123456789".into())
+    })
+    .await
     {
         assert_eq!(
             app.http
@@ -139,7 +140,7 @@ async fn a_configured_token_protects_metrics() {
         let right = app
             .http
             .get(app.url("/metrics"))
-            .bearer_auth("metrics-secret")
+            .bearer_auth("metrics-secret-0123456789")
             .send()
             .await
             .unwrap();

@@ -6,5 +6,5 @@ mod client_ip;
 mod json;
 
 pub use auth::{AuthUser, authenticate};
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, TrustedProxies};
 pub use json::JsonBody;

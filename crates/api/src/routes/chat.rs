@@ -167,6 +167,9 @@ pub(super) async fn stream(
                 .map(|m| m.id.clone());
             advertised.unwrap_or_else(|| chat.llm().default_model().to_owned())
         });
+    if let Some(problem) = chat.llm().model_problem(&provider, &model) {
+        return Err(ApiError::invalid("model", problem));
+    }
     let method: SentimentMethod = match parsed.sentiment_method.as_deref() {
         None => SentimentMethod::LlmSeparate,
         Some(name) => name.parse().map_err(|_| {

@@ -153,11 +153,16 @@ pub(super) async fn cache(state: web::Data<ApiState>) -> HttpResponse {
     one(&state, "cache").await
 }
 
-/// Process facts, in debug mode only (never environment variables or paths).
-pub(super) async fn info(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+/// Process facts, in debug mode only and for those who may read the operations endpoints
+/// (never environment variables or paths).
+pub(super) async fn info(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     if !state.settings.debug {
         return Err(ApiError::NotFound("Not found"));
     }
+    super::observability::operations_access(&request, &state)?;
     let uptime = state.started.elapsed().as_secs();
     Ok(HttpResponse::Ok().json(json!({
         "application": {"name": "Lia", "version": env!("CARGO_PKG_VERSION"), "environment": state.settings.environment, "debug": true},

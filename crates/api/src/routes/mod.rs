@@ -52,6 +52,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/openapi.json").route(web::get().to(observability::openapi_document)));
 }
 
+/// The routes of the separate operations listener.
+pub fn configure_operations(config: &mut web::ServiceConfig) {
+    config
+        .service(web::resource("/metrics").route(web::get().to(observability::metrics)))
+        .service(web::resource("/health/live").route(web::get().to(health::live)))
+        .service(web::resource("/health/info").route(web::get().to(health::info)));
+}
+
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
 }

@@ -6,6 +6,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use subtle::ConstantTimeEq;
+
 use crate::error::ApiError;
 use crate::openapi;
 use crate::state::ApiState;
@@ -18,40 +20,51 @@ pub(super) async fn openapi_document() -> HttpResponse {
         .body(DOCUMENT.clone())
 }
 
-/// Prometheus text. With a configured token it needs `Authorization: Bearer <token>`;
-/// without one it answers only to loopback clients (an admin on the host, or a sidecar).
-pub(super) async fn metrics(
-    request: HttpRequest,
-    state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
-    match &state.settings.metrics_token {
-        Some(expected) => {
+/// Who may read the operations endpoints (`/metrics`, `/health/info`): with a token, only a
+/// request carrying it (`Authorization: Bearer`, compared in constant time); without one,
+/// only loopback peers on the public listener, and anyone who can reach the separate
+/// operations listener (`metrics.listen`). When that listener exists, the public one
+/// answers 404 for them.
+pub(super) fn operations_access(request: &HttpRequest, state: &ApiState) -> Result<(), ApiError> {
+    let settings = &state.settings;
+    if settings.operations_elsewhere && !settings.operations_listener {
+        return Err(ApiError::NotFound("Not found"));
+    }
+    match &settings.metrics_token {
+        Some(expected) if !expected.is_empty() => {
             let given = request
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
-            let matches = given.is_some_and(|given| {
-                given.len() == expected.len()
-                    && given
-                        .bytes()
-                        .zip(expected.bytes())
-                        .fold(0, |acc, (a, b)| acc | (a ^ b))
-                        == 0
-            });
-            if !matches {
-                return Err(ApiError::Unauthorized("Authentication required".into()));
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            let matches: bool = given.as_bytes().ct_eq(expected.expose().as_bytes()).into();
+            if matches {
+                Ok(())
+            } else {
+                Err(ApiError::Unauthorized("Authentication required".into()))
             }
         }
-        None => {
+        _ if settings.operations_listener => Ok(()),
+        _ => {
             let loopback = request
                 .peer_addr()
                 .is_some_and(|peer| peer.ip().is_loopback());
-            if !loopback {
-                return Err(ApiError::NotFound("Not found"));
+            if loopback {
+                Ok(())
+            } else {
+                Err(ApiError::NotFound("Not found"))
             }
         }
     }
+}
+
+/// Prometheus text, for those [`operations_access`] admits.
+pub(super) async fn metrics(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    operations_access(&request, &state)?;
     let mut text = state.metrics.render();
     if let Some(source) = &state.metrics_source {
         text.push_str(&source.render());

@@ -25,6 +25,30 @@ pub use stream_buffer::RedisStreamBuffer;
 use crate::config::CacheConfig;
 use crate::stats::CacheStats;
 
+/// A TLS connector that verifies the server against the CAs in `ca_file` (PEM).
+fn tls_trusting(ca_file: &str) -> Result<fred::types::config::TlsConnector, RedisSetupError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(ca_file)
+        .map_err(|e| RedisSetupError(format!("cannot read {ca_file}: {e}")))?;
+    for certificate in certificates {
+        let certificate =
+            certificate.map_err(|e| RedisSetupError(format!("cannot read {ca_file}: {e}")))?;
+        roots
+            .add(certificate)
+            .map_err(|e| RedisSetupError(format!("{ca_file}: {e}")))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| RedisSetupError(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(config.into())
+}
+
 /// Why Redis could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("redis: {0}")]
@@ -66,6 +90,14 @@ impl RedisConnection {
         let timeout = Duration::from_millis(config.command_timeout_ms.max(1));
         let mut redis_config = Config::from_url(url).map_err(|e| RedisSetupError(e.to_string()))?;
         redis_config.fail_fast = false;
+        if let Some(ca_file) = &config.redis_tls_ca_file {
+            if redis_config.tls.is_none() {
+                return Err(RedisSetupError(
+                    "cache.redis_tls_ca_file is set but the URL is not rediss://".into(),
+                ));
+            }
+            redis_config.tls = Some(tls_trusting(ca_file)?.into());
+        }
         let mut builder = Builder::from_config(redis_config);
         builder
             .with_performance_config(|performance| performance.default_command_timeout = timeout)

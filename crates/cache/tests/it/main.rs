@@ -14,4 +14,6 @@ mod rate_limit;
 #[cfg(test)]
 mod stream;
 #[cfg(test)]
+mod tls;
+#[cfg(test)]
 mod unreachable;

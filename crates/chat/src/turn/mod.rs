@@ -273,6 +273,8 @@ impl ChatService {
             conversation_id,
             message_id: turn.user_message_id,
             stream_id: stream_id.clone(),
+            provider: provider.name().to_owned(),
+            model: request.model.clone(),
         });
         inner.counters.started.fetch_add(1, Ordering::Relaxed);
         let started = StartedTurn {

@@ -87,6 +87,7 @@ async fn try_recover(
                 model: record.model,
                 thoughts: (!partial.thoughts.is_empty()).then(|| partial.thoughts.clone()),
                 finish_reason: Some(FinishReason::Interrupted),
+                fallback_from: None,
             },
         }),
         message_sentiment: None,

@@ -154,6 +154,8 @@ impl Generation {
                 thoughts: (!reply.thoughts.is_empty())
                     .then(|| reply.thoughts.iter().map(|t| storable(t)).collect()),
                 finish_reason: Some(finish),
+                fallback_from: (self.provider_name != self.request.provider)
+                    .then(|| format!("{}:{}", self.request.provider, self.request.model)),
             },
         });
         let cumulate = self.cumulate(&message, target).await;

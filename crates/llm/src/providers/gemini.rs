@@ -21,7 +21,7 @@ use crate::types::{
 #[serde(default)]
 pub struct GeminiConfig {
     /// The API key, sent as the `x-goog-api-key` header.
-    pub api_key: String,
+    pub api_key: crate::ApiKey,
     /// The API root, without the version path.
     pub base_url: String,
     /// The models advertised in the catalogue.
@@ -31,10 +31,18 @@ pub struct GeminiConfig {
 impl Default for GeminiConfig {
     fn default() -> Self {
         Self {
-            api_key: String::new(),
+            api_key: crate::ApiKey::default(),
             base_url: "https://generativelanguage.googleapis.com".into(),
             models: default_models(),
         }
+    }
+}
+
+impl GeminiConfig {
+    /// Whether a key is set (Gemini needs one).
+    #[must_use]
+    pub fn is_configured(&self) -> bool {
+        !self.api_key.is_empty()
     }
 }
 
@@ -81,11 +89,12 @@ impl GeminiProvider {
         } else {
             ""
         };
-        let url = format!("{base}/v1beta/models/{}:{method}{alt}", request.model);
+        let model = crate::model_name::path_segment(&request.model);
+        let url = format!("{base}/v1beta/models/{model}:{method}{alt}");
         let response = self
             .http
             .post(url)
-            .header("x-goog-api-key", &self.config.api_key)
+            .header("x-goog-api-key", self.config.api_key.expose())
             .json(&request_body(request))
             .send()
             .await

@@ -36,7 +36,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 #[serde(default)]
 pub struct OpenAiConfig {
     /// The bearer key (may be empty for local servers).
-    pub api_key: String,
+    pub api_key: crate::ApiKey,
     /// The API root including `/v1`, e.g. `http://localhost:11434/v1` for Ollama.
     pub base_url: String,
     /// The models advertised in the catalogue.
@@ -49,11 +49,20 @@ pub struct OpenAiConfig {
 impl Default for OpenAiConfig {
     fn default() -> Self {
         Self {
-            api_key: String::new(),
+            api_key: crate::ApiKey::default(),
             base_url: DEFAULT_BASE_URL.into(),
             models: default_models(),
             max_completion_tokens: None,
         }
+    }
+}
+
+impl OpenAiConfig {
+    /// Whether there is something to talk to: a key, or a compatible server of one's own
+    /// (which may need none).
+    #[must_use]
+    pub fn is_configured(&self) -> bool {
+        !self.api_key.is_empty() || self.base_url != DEFAULT_BASE_URL
     }
 }
 
@@ -90,7 +99,7 @@ impl OpenAiProvider {
     pub fn new(config: OpenAiConfig, connect_timeout: Duration) -> Result<Self, LlmError> {
         let http = client(connect_timeout)?;
         let api = OpenAIConfig::new()
-            .with_api_key(config.api_key.clone())
+            .with_api_key(config.api_key.expose())
             .with_api_base(config.base_url.trim_end_matches('/'));
         let client = Client::with_config(api)
             .with_http_client(http.clone())

@@ -289,3 +289,22 @@ async fn complete_uses_generate_content() {
             .starts_with("POST /v1beta/models/gemini-2.5-flash:generateContent ")
     );
 }
+
+#[tokio::test]
+async fn a_model_name_stays_one_path_segment_of_the_models_endpoint() {
+    // The adapter is the last line of defence: even a name the edge would refuse cannot
+    // move the request (and the API key it carries) to another Gemini endpoint.
+    for (model, segment) in [
+        ("../../v1beta/files?x=", "..%2F..%2Fv1beta%2Ffiles%3Fx%3D"),
+        ("tunedModels/my model#1", "tunedModels%2Fmy%20model%231"),
+    ] {
+        let upstream = Upstream::start(vec![happy_stream()]).await;
+        let mut request = request();
+        request.model = model.into();
+        let (_, error) = drain(&provider(&upstream, Timeouts::default()), &request).await;
+        assert_eq!(error, None);
+        let head = upstream.requests()[0].head.clone();
+        let expected = format!("POST /v1beta/models/{segment}:streamGenerateContent?alt=sse ");
+        assert!(head.starts_with(&expected), "{model}: {head}");
+    }
+}

@@ -162,6 +162,7 @@ pub(crate) fn model_info() -> ModelInfo {
         model: "eliza".into(),
         thoughts: None,
         finish_reason: None,
+        fallback_from: None,
     }
 }
 
@@ -202,7 +203,7 @@ async fn postgres() -> Option<TestDb> {
 pub(crate) async fn empty_postgres() -> Option<(DatabaseConnection, Cleanup)> {
     let scratch = ScratchDatabase::create().await?;
     let config = StoreConfig {
-        database_url: Some(scratch.url.clone()),
+        database_url: Some(scratch.url.clone().into()),
         max_connections: 4,
         min_connections: 0,
         ..StoreConfig::default()

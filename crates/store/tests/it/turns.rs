@@ -111,6 +111,7 @@ async fn finishing_stores_reply_and_sentiment_together_and_claims_the_turn_once(
             model: "gpt-4o".into(),
             thoughts: Some(vec!["hmm".into(), "ok".into()]),
             finish_reason: Some(FinishReason::Stopped),
+            fallback_from: None,
         };
         let mut turn = finished_turn(&ada, &started, Some("Glad to hear it"), Some(0.8));
         if let Some(reply) = turn.reply.as_mut() {
