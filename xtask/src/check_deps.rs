@@ -1,4 +1,4 @@
-//! `cargo xtask check-deps`: asserts the crate dependency rules of ARCHITECTURE.md, so a new
+//! `cargo xtask check-deps`: asserts the crate dependency rules of docs/architecture.md, so a new
 //! edge between crates is a visible decision rather than a drift.
 
 use std::process::Command;

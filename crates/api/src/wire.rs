@@ -1,5 +1,5 @@
 //! Request and response bodies, field by field as the React frontend reads them
-//! (`API.md` sections 2 and 5). Only this crate knows the JSON shapes.
+//! (`docs/api.md` sections 2 and 5). Only this crate knows the JSON shapes.
 
 use lia_domain::{
     Conversation, ConversationPage, ConversationSummary, Message, MessageSentiment, ModelInfo,

@@ -6,7 +6,7 @@
 //! Only the configured algorithm is accepted (`alg: none`, or an RS256 header on an HMAC
 //! secret, are refused); `exp` is required; no leeway is granted, as PyJWT grants none; `iat`
 //! must not be in the future; `type: "refresh"` tokens are refused as access tokens. Each
-//! rejection has the reference's message (`API.md` 1.2).
+//! rejection has the reference's message (`docs/api.md` 1.2).
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lia_domain::{Secret, UserId};

@@ -1,4 +1,4 @@
-//! The events of a chat turn and their wire payloads (`API.md` 3.4). The stream carries the
+//! The events of a chat turn and their wire payloads (`docs/api.md` 3.4). The stream carries the
 //! slim sentiment (score, label, emotion, and summary when non-empty); the full result is
 //! what gets stored.
 

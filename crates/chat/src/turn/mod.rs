@@ -1,4 +1,4 @@
-//! The chat turn (`ARCHITECTURE.md`, "The chat turn"): store the user message with the
+//! The chat turn (`docs/architecture.md`, "The chat turn"): store the user message with the
 //! turn's durable record and read the context in one transaction, then generate in a tracked
 //! task that runs independently of the HTTP connection. Events go to the turn's in-memory
 //! log, which followers here read; a flusher copies it to the stream buffer in batches, for

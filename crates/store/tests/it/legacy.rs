@@ -1,5 +1,5 @@
 //! Adopting a PostgreSQL database populated by the Python reference service (Alembic head
-//! `007`, schema as in `API.md` section 5), keeping every user, hash and conversation.
+//! `007`, schema as in `docs/api.md` section 5), keeping every user, hash and conversation.
 
 use lia_domain::ports::NewTurn;
 use lia_domain::{
