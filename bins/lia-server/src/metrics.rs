@@ -118,6 +118,29 @@ impl MetricsSource for ServerMetrics {
             &retries,
         );
 
+        let mut tokens: Vec<(String, f64)> = self
+            .chat
+            .usage()
+            .snapshot()
+            .into_iter()
+            .map(|((provider, model, kind, source), n)| {
+                (
+                    format!(
+                        "provider=\"{provider}\",model=\"{model}\",kind=\"{kind}\",source=\"{source}\""
+                    ),
+                    float(n),
+                )
+            })
+            .collect();
+        tokens.sort_by(|a, b| a.0.cmp(&b.0));
+        write_metric(
+            &mut out,
+            "lia_llm_tokens_total",
+            "counter",
+            "Tokens of stored replies by provider, model (catalogue models, else other), kind and source (provider or estimated).",
+            &tokens,
+        );
+
         let counters = self.chat.counters();
         let started = counters.started.load(Ordering::Relaxed);
         write_metric(

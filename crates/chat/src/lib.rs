@@ -8,6 +8,7 @@ mod live;
 pub mod prompt;
 pub mod tasks;
 pub mod turn;
+pub mod usage;
 
 pub use config::ChatConfig;
 pub use conversations::ConversationService;
@@ -15,6 +16,7 @@ pub use error::ChatError;
 pub use events::{TurnEvent, frame, write_frame};
 pub use tasks::TaskTracker;
 pub use turn::{ChatDependencies, ChatService, StartedTurn, TurnRequest};
+pub use usage::UsageMeter;
 
 // The request vocabulary the HTTP edge needs, so it depends on this crate alone.
 pub use lia_llm::GenerationSettings;

@@ -16,7 +16,10 @@ pub mod values;
 pub use conversation::{Conversation, ConversationPage, ConversationSummary};
 pub use error::{BoxError, RepositoryError, ValidationError};
 pub use ids::{ConversationId, MessageId, UserId};
-pub use message::{ContextMessage, FinishReason, Message, MessageSentiment, ModelInfo, Role};
+pub use message::{
+    ContextMessage, FinishReason, Message, MessageSentiment, ModelInfo, Role, TokenUsage,
+    UsageSource,
+};
 pub use paging::{HistoryPage, MessageAnchor, MessageWindow};
 pub use ports::{ConversationRepository, UserRepository};
 pub use secret::{Secret, SecretUrl};

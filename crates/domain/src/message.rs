@@ -81,6 +81,45 @@ pub struct ModelInfo {
     /// provider served offline, or a fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_from: Option<String>,
+    /// What the turn consumed; absent on rows written before usage was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<TokenUsage>,
+}
+
+/// Where a [`TokenUsage`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageSource {
+    /// Reported by the provider with the stream's last chunk.
+    Provider,
+    /// Estimated from the text (the stream ended before the provider reported, or the
+    /// provider reports none).
+    Estimated,
+}
+
+impl UsageSource {
+    /// The label used on the wire and in metrics.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Estimated => "estimated",
+        }
+    }
+}
+
+/// Tokens one assistant reply consumed, prompt included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Tokens sent: system prompt, context and the user's message.
+    pub prompt_tokens: u32,
+    /// Tokens generated, reasoning included.
+    pub completion_tokens: u32,
+    /// Of those, reasoning tokens, when the provider reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u32>,
+    /// Reported or estimated.
+    pub source: UsageSource,
 }
 
 /// A stored message.

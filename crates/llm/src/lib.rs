@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod error;
+pub mod estimate;
 pub mod local;
 pub mod model_name;
 pub mod provider;

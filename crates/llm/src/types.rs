@@ -137,8 +137,11 @@ impl ChatRequest {
 pub struct Usage {
     /// Tokens in the prompt.
     pub prompt_tokens: u32,
-    /// Tokens generated.
+    /// Tokens generated, reasoning included.
     pub completion_tokens: u32,
+    /// Of those, reasoning tokens, when the provider reports them separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u32>,
 }
 
 /// Why generation stopped.

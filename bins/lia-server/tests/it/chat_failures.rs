@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, backends, chat, parse_frames, spawn_apps_with, spawn_on};
 
 /// On every backend: an app whose OpenAI provider is a fake upstream playing `script`.
-async fn apps_with_upstream(script: Vec<Reply>) -> Vec<(TestApp, Upstream)> {
+pub(crate) async fn apps_with_upstream(script: Vec<Reply>) -> Vec<(TestApp, Upstream)> {
     let mut apps = Vec::new();
     for backend in backends() {
         let upstream = Upstream::start(script.clone()).await;
@@ -26,7 +26,7 @@ async fn apps_with_upstream(script: Vec<Reply>) -> Vec<(TestApp, Upstream)> {
     apps
 }
 
-fn body(message: &str, conversation_id: Option<&str>) -> Value {
+pub(crate) fn body(message: &str, conversation_id: Option<&str>) -> Value {
     let mut body = json!({"message": message, "provider": "openai", "model": "gpt-4.1-mini", "sentiment_method": "lexicon"});
     if let Some(id) = conversation_id {
         body["conversation_id"] = json!(id);

@@ -274,6 +274,17 @@ async fn a_turn_killed_with_its_process_is_recovered_as_interrupted_at_the_next_
         detail["messages"][1]["model_info"]["finish_reason"],
         "interrupted"
     );
+    // What it consumed is estimated from what its clients were shown, prompt included.
+    let reply = detail["messages"][1]["content"].as_str().unwrap();
+    let usage = &detail["messages"][1]["model_info"]["usage"];
+    assert_eq!(usage["source"], "estimated");
+    assert_eq!(usage["completion_tokens"], lia_llm::estimate::tokens(reply));
+    assert!(
+        usage["prompt_tokens"].as_u64().unwrap()
+            > u64::from(lia_llm::estimate::tokens(
+                "Tell me a very long story about the sea"
+            ))
+    );
     assert_eq!(active_records(&sqlite_url(&dir)).await, 0);
 }
 

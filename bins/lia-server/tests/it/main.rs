@@ -31,3 +31,5 @@ mod process;
 mod security;
 #[cfg(test)]
 mod two_instances;
+#[cfg(test)]
+mod usage;

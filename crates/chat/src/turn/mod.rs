@@ -94,6 +94,7 @@ struct Inner {
     flush_policy: FlushPolicy,
     config: ChatConfig,
     counters: ChatCounters,
+    usage: crate::usage::UsageMeter,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -150,6 +151,7 @@ impl ChatService {
                 flush_policy: FlushPolicy::default(),
                 config,
                 counters: ChatCounters::default(),
+                usage: crate::usage::UsageMeter::default(),
             }),
         };
         service.listen_for_stops();
@@ -194,6 +196,12 @@ impl ChatService {
     #[must_use]
     pub fn counters(&self) -> &ChatCounters {
         &self.inner.counters
+    }
+
+    /// Tokens consumed by stored replies, for metrics.
+    #[must_use]
+    pub fn usage(&self) -> &crate::usage::UsageMeter {
+        &self.inner.usage
     }
 
     /// The task tracker (for draining at shutdown and the failure metric).

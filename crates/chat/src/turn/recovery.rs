@@ -9,9 +9,12 @@
 use std::sync::Arc;
 
 use lia_domain::ports::{
-    BufferedEvent, FinishOutcome, FinishedTurn, StoredReply, StoredStream, StreamBufferError,
+    ActiveTurn, BufferedEvent, FinishOutcome, FinishedTurn, StoredReply, StoredStream,
+    StreamBufferError,
 };
-use lia_domain::{FinishReason, ModelInfo, RepositoryError};
+use lia_domain::{
+    FinishReason, MessageWindow, ModelInfo, RepositoryError, TokenUsage, UsageSource,
+};
 
 use super::ChatService;
 use crate::events::TurnEvent;
@@ -75,6 +78,8 @@ async fn try_recover(
         Err(error) => return Err(error.to_string()),
     };
     let partial = Partial::of(&stored.events);
+    let usage = estimated_usage(service, &record, &partial).await;
+    let (provider, model) = (record.provider.clone(), record.model.clone());
     let turn = FinishedTurn {
         user_id: record.user_id,
         conversation_id: record.conversation_id,
@@ -83,11 +88,12 @@ async fn try_recover(
         reply: Some(StoredReply {
             text: partial.text.clone(),
             model_info: ModelInfo {
-                provider: record.provider,
-                model: record.model,
+                provider: provider.clone(),
+                model: model.clone(),
                 thoughts: (!partial.thoughts.is_empty()).then(|| partial.thoughts.clone()),
                 finish_reason: Some(FinishReason::Interrupted),
                 fallback_from: None,
+                usage: Some(usage),
             },
         }),
         message_sentiment: None,
@@ -98,6 +104,7 @@ async fn try_recover(
     let (closing, outcome) = match inner.repository.finish_turn(turn).await {
         Ok(FinishOutcome::Stored { .. }) => {
             inner.cache.invalidate_history(record.user_id).await;
+            inner.usage.record(&inner.llm, &provider, &model, &usage);
             (TurnEvent::Done(FinishReason::Interrupted), "interrupted")
         }
         Ok(FinishOutcome::AlreadyFinished) => return Ok(None),
@@ -125,6 +132,56 @@ async fn try_recover(
     Ok(Some(outcome))
 }
 
+/// What an interrupted turn consumed, estimated (its provider never reported): the text its
+/// clients were shown, and the prompt as the conversation's newest messages describe it
+/// now (its context and its user message; concurrent turns in the same conversation can make
+/// this approximate). A failed read leaves the prompt at 0 rather than holding up recovery.
+async fn estimated_usage(
+    service: &ChatService,
+    record: &ActiveTurn,
+    partial: &Partial,
+) -> TokenUsage {
+    let inner = &service.inner;
+    let window = MessageWindow::latest(
+        inner
+            .config
+            .context_messages
+            .saturating_add(1)
+            .min(MessageWindow::MAX_LIMIT),
+    );
+    let prompt =
+        match window {
+            Ok(window) => inner
+                .repository
+                .detail(record.user_id, record.conversation_id, window)
+                .await
+                .map(|page| {
+                    let system =
+                        crate::prompt::system_prompt(inner.config.system_prompt.as_deref(), false);
+                    page.messages
+                        .iter()
+                        .map(|m| lia_llm::estimate::tokens(&m.content))
+                        .fold(lia_llm::estimate::tokens(&system), u32::saturating_add)
+                        .saturating_add(lia_llm::estimate::MESSAGE_OVERHEAD.saturating_mul(
+                            u32::try_from(page.messages.len() + 1).unwrap_or(u32::MAX),
+                        ))
+                })
+                .unwrap_or(0),
+            Err(_) => 0,
+        };
+    let reasoning = partial
+        .thoughts
+        .iter()
+        .map(|t| lia_llm::estimate::tokens(t))
+        .fold(0, u32::saturating_add);
+    TokenUsage {
+        prompt_tokens: prompt,
+        completion_tokens: lia_llm::estimate::tokens(&partial.text).saturating_add(reasoning),
+        reasoning_tokens: (reasoning > 0).then_some(reasoning),
+        source: UsageSource::Estimated,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,3 +207,4 @@ mod tests {
         assert!(ended.ended);
     }
 }
+

@@ -13,7 +13,7 @@ use futures::{FutureExt, StreamExt};
 use lia_domain::ports::{FinishOutcome, FinishedTurn, StoredReply};
 use lia_domain::{
     ConversationId, CumulativeSentiment, FinishReason, MessageId, ModelInfo, RepositoryError,
-    SentimentResult,
+    SentimentResult, TokenUsage, UsageSource,
 };
 use lia_llm::{ChatRequest, LlmError, StreamEvent, StructuredSentiment};
 use lia_sentiment::{LlmTarget, SentimentMethod};
@@ -43,6 +43,8 @@ struct Reply {
     finish: Option<FinishReason>,
     error: Option<LlmError>,
     structured: Option<StructuredSentiment>,
+    /// As the provider reported it (with the last chunk, so absent on a cut stream).
+    usage: Option<lia_llm::Usage>,
 }
 
 impl Generation {
@@ -126,6 +128,34 @@ impl Generation {
         self.finish(log, reply, message, &target).await
     }
 
+    /// What the turn consumed: the provider's figures when it reported them (a completed
+    /// stream), else an estimate of the prompt sent and of what was generated, so a stopped,
+    /// failed or interrupted turn still accounts for its cost.
+    fn usage(&self, reply: &Reply) -> TokenUsage {
+        match reply.usage {
+            Some(usage) => TokenUsage {
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+                reasoning_tokens: usage.reasoning_tokens,
+                source: UsageSource::Provider,
+            },
+            None => {
+                let reasoning: u32 = reply
+                    .thoughts
+                    .iter()
+                    .map(|t| lia_llm::estimate::tokens(t))
+                    .fold(0, u32::saturating_add);
+                TokenUsage {
+                    prompt_tokens: lia_llm::estimate::prompt_tokens(&self.llm_request.messages),
+                    completion_tokens: lia_llm::estimate::tokens(&reply.text)
+                        .saturating_add(reasoning),
+                    reasoning_tokens: (reasoning > 0).then_some(reasoning),
+                    source: UsageSource::Estimated,
+                }
+            }
+        }
+    }
+
     async fn finish(
         &self,
         log: &LiveLog,
@@ -156,8 +186,10 @@ impl Generation {
                 finish_reason: Some(finish),
                 fallback_from: (self.provider_name != self.request.provider)
                     .then(|| format!("{}:{}", self.request.provider, self.request.model)),
+                usage: Some(self.usage(&reply)),
             },
         });
+        let usage = stored_reply.as_ref().and_then(|r| r.model_info.usage);
         let cumulate = self.cumulate(&message, target).await;
         let stored = super::store_finished(
             inner,
@@ -173,7 +205,14 @@ impl Generation {
         )
         .await;
         let cumulative = match stored {
-            Ok(FinishOutcome::Stored { cumulative, .. }) => cumulative,
+            Ok(FinishOutcome::Stored { cumulative, .. }) => {
+                if let Some(usage) = &usage {
+                    inner
+                        .usage
+                        .record(&inner.llm, &self.provider_name, &self.request.model, usage);
+                }
+                cumulative
+            }
             Ok(FinishOutcome::AlreadyFinished) => {
                 log.push(&TurnEvent::Error {
                     message: "This reply was interrupted. Reload the conversation.".into(),
@@ -300,6 +339,7 @@ async fn stream_reply(
                     });
                 }
                 Some(Ok(StreamEvent::Sentiment(sentiment))) => reply.structured = Some(sentiment),
+                Some(Ok(StreamEvent::Usage(usage))) => reply.usage = Some(usage),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => { reply.error = Some(error); break; }
                 None => break,

@@ -2,7 +2,8 @@
 //! checkout can chat. Replies come from a small ELIZA-style engine, deterministic, streamed
 //! word by word at a configurable pace. In structured mode it answers with the structured
 //! JSON document, its sentiment fields taken from a small word lexicon; asked for plain JSON
-//! (a rating prompt), it rates the last user message with that lexicon.
+//! (a rating prompt), it rates the last user message with that lexicon. It has no tokenizer,
+//! so it reports no usage: callers estimate it ([`crate::estimate`]).
 
 mod eliza;
 mod eliza_rules;
@@ -17,7 +18,6 @@ use crate::error::LlmError;
 use crate::provider::LlmProvider;
 use crate::types::{
     ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, ResponseFormat, StreamEvent,
-    Usage,
 };
 
 /// Settings of the offline provider.
@@ -112,14 +112,6 @@ impl LlmProvider for LocalProvider {
     async fn stream(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
         let reply = Self::reply(request);
         let pieces = split_keeping_spaces(&reply);
-        let usage = Usage {
-            prompt_tokens: request
-                .messages
-                .iter()
-                .map(|m| word_count(&m.content))
-                .sum(),
-            completion_tokens: u32::try_from(pieces.len()).unwrap_or(u32::MAX),
-        };
         let pace = Duration::from_millis(self.config.pace_ms);
         let words = futures::stream::iter(pieces.into_iter().enumerate()).then(
             move |(index, piece)| async move {
@@ -129,10 +121,7 @@ impl LlmProvider for LocalProvider {
                 Ok(StreamEvent::Text(piece))
             },
         );
-        let tail = futures::stream::iter([
-            Ok(StreamEvent::Usage(usage)),
-            Ok(StreamEvent::Finished(FinishReason::Stop)),
-        ]);
+        let tail = futures::stream::iter([Ok(StreamEvent::Finished(FinishReason::Stop))]);
         Ok(Box::pin(futures::StreamExt::chain(words, tail)))
     }
 }
@@ -155,10 +144,6 @@ fn split_keeping_spaces(text: &str) -> Vec<String> {
         pieces.push(current);
     }
     pieces
-}
-
-fn word_count(text: &str) -> u32 {
-    u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -244,8 +244,7 @@ struct UsageMetadata {
     prompt_token_count: u32,
     #[serde(default)]
     candidates_token_count: u32,
-    #[serde(default)]
-    thoughts_token_count: u32,
+    thoughts_token_count: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,7 +314,10 @@ pub fn events_from_chunk(data: &str) -> Vec<Result<StreamEvent, LlmError>> {
             {
                 events.push(Ok(StreamEvent::Usage(Usage {
                     prompt_tokens: usage.prompt_token_count,
-                    completion_tokens: usage.candidates_token_count + usage.thoughts_token_count,
+                    completion_tokens: usage
+                        .candidates_token_count
+                        .saturating_add(usage.thoughts_token_count.unwrap_or(0)),
+                    reasoning_tokens: usage.thoughts_token_count,
                 })));
             }
         }
@@ -392,7 +394,8 @@ mod tests {
                 StreamEvent::Text("Hi".into()),
                 StreamEvent::Usage(Usage {
                     prompt_tokens: 3,
-                    completion_tokens: 3
+                    completion_tokens: 3,
+                    reasoning_tokens: Some(1),
                 }),
                 StreamEvent::Finished(FinishReason::Length),
             ]

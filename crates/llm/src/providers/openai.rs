@@ -216,6 +216,12 @@ struct UsageBody {
     prompt_tokens: u32,
     #[serde(default)]
     completion_tokens: u32,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletionDetails {
+    reasoning_tokens: Option<u32>,
 }
 
 impl Chunk {
@@ -242,6 +248,9 @@ impl Chunk {
             events.push(StreamEvent::Usage(Usage {
                 prompt_tokens: usage.prompt_tokens,
                 completion_tokens: usage.completion_tokens,
+                reasoning_tokens: usage
+                    .completion_tokens_details
+                    .and_then(|details| details.reasoning_tokens),
             }));
         }
         events

@@ -163,6 +163,7 @@ pub(crate) fn model_info() -> ModelInfo {
         thoughts: None,
         finish_reason: None,
         fallback_from: None,
+        usage: None,
     }
 }
 

@@ -112,6 +112,7 @@ async fn finishing_stores_reply_and_sentiment_together_and_claims_the_turn_once(
             thoughts: Some(vec!["hmm".into(), "ok".into()]),
             finish_reason: Some(FinishReason::Stopped),
             fallback_from: None,
+            usage: None,
         };
         let mut turn = finished_turn(&ada, &started, Some("Glad to hear it"), Some(0.8));
         if let Some(reply) = turn.reply.as_mut() {
