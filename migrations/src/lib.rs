@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod legacy;
 mod m20251129_000001_create_schema;
 mod m20261201_000001_turn_records;
+mod m20261201_000002_usage;
 
 /// Every migration of Lia's schema, in order. Run it embedded with
 /// `Migrator::up(&connection, None)`; no external CLI is needed.
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20251129_000001_create_schema::Migration),
             Box::new(m20261201_000001_turn_records::Migration),
+            Box::new(m20261201_000002_usage::Migration),
         ]
     }
 }

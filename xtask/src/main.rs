@@ -3,11 +3,12 @@
 //! ```text
 //! cargo xtask migrate up [N] | down [N] | status | fresh
 //! cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-//! cargo xtask bench [http|sustained|memory|startup]
+//! cargo xtask bench [http|sustained|memory|startup|login]
+//! cargo xtask user set-quota EMAIL TOKENS|default
 //! cargo xtask check-deps
 //! ```
 //!
-//! Both act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
+//! They act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
 
 mod bench;
 mod check_deps;
@@ -15,6 +16,7 @@ mod migrate;
 mod rng;
 mod seed;
 mod text;
+mod user;
 
 use anyhow::{Context, Result, bail};
 use lia_store::StoreConfig;
@@ -23,7 +25,8 @@ const USAGE: &str = "\
 usage:
   cargo xtask migrate up [N] | down [N] | status | fresh
   cargo xtask seed [--users N] [--conversations M] [--messages K] [--seed S]
-  cargo xtask bench [http|sustained|memory|startup]
+  cargo xtask bench [http|sustained|memory|startup|login]
+  cargo xtask user set-quota EMAIL TOKENS|default
   cargo xtask check-deps
 
 They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
@@ -45,6 +48,7 @@ async fn run(args: &[String]) -> Result<()> {
         "migrate" => migrate::run(&config, rest).await,
         "seed" => seed::run(&config, &seed::Options::parse(rest)?).await,
         "bench" => bench::run(rest).await,
+        "user" => user::run(&config, rest).await,
         "check-deps" => check_deps::run(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -137,6 +137,8 @@ pub struct Settings {
     pub sentiment: SentimentConfig,
     /// Chat turns.
     pub chat: ChatSettings,
+    /// Per-user daily token budgets.
+    pub quotas: lia_chat::QuotaConfig,
     /// Operations endpoints.
     pub metrics: MetricsSettings,
 }

@@ -73,6 +73,18 @@ impl Application {
     /// A [`StartupError`] naming the cause: the database cannot be opened or migrated, Redis
     /// is required and does not answer, the address cannot be bound.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(lia_domain::clock::SystemClock)).await
+    }
+
+    /// [`Application::build`] with `clock` as the service's wall clock (the day usage is
+    /// counted on and quotas renew): tests move it instead of waiting for midnight.
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn lia_domain::clock::Clock>,
+    ) -> Result<Self, StartupError> {
         let started = Instant::now();
         let database = lia_store::Database::open(&settings.database)
             .await
@@ -154,6 +166,9 @@ impl Application {
                 llm: Arc::clone(&registry),
                 sentiment: Arc::clone(&sentiment),
                 tracker,
+                usage: Arc::new(database.usage()),
+                quotas: settings.quotas,
+                clock,
             },
             settings.chat.turns.clone(),
         );

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use lia_auth::AccountError;
 use lia_domain::{RepositoryError, ValidationError};
@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The user already has the maximum of chat turns generating.
     #[error("Too many active chat turns. Wait for one to finish.")]
     TooManyActiveTurns,
+    /// The user's daily token budget is spent.
+    #[error("Daily token quota exhausted. It renews at midnight UTC.")]
+    QuotaExceeded(lia_chat::QuotaStatus),
     /// Too many requests.
     #[error("Rate limit exceeded. Please try again later.")]
     RateLimited {
@@ -83,9 +86,34 @@ impl ApiError {
             Self::RateLimited { retry_after, .. } => {
                 Some(json!({"retry_after": retry_secs(*retry_after)}))
             }
+            Self::QuotaExceeded(status) => Some(json!({
+                "limit": status.limit,
+                "remaining": status.remaining,
+                "resets_at": status.resets_at.unix_timestamp(),
+            })),
             _ => None,
         }
     }
+}
+
+/// `X-Quota-Limit`, `X-Quota-Remaining` and `X-Quota-Reset` (the Unix time, in seconds, of
+/// the next renewal), on every chat response while a quota applies and on its 429.
+pub(crate) fn quota_headers(status: &lia_chat::QuotaStatus) -> [(HeaderName, HeaderValue); 3] {
+    let number = |n: i128| HeaderValue::from(i64::try_from(n).unwrap_or(i64::MAX));
+    [
+        (
+            HeaderName::from_static("x-quota-limit"),
+            number(i128::from(status.limit)),
+        ),
+        (
+            HeaderName::from_static("x-quota-remaining"),
+            number(i128::from(status.remaining)),
+        ),
+        (
+            HeaderName::from_static("x-quota-reset"),
+            number(i128::from(status.resets_at.unix_timestamp())),
+        ),
+    ]
 }
 
 /// `Retry-After` of a 429 for the active-turn cap.
@@ -119,7 +147,9 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::RateLimited { .. } | Self::TooManyActiveTurns => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyActiveTurns | Self::QuotaExceeded(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,6 +166,14 @@ impl ResponseError for ApiError {
             response.insert_header(("X-RateLimit-Limit", limit.to_string()));
             response.insert_header(("X-RateLimit-Remaining", "0"));
             response.insert_header(("X-RateLimit-Reset", seconds.to_string()));
+        }
+        if let Self::QuotaExceeded(status) = self {
+            let now = time::OffsetDateTime::now_utc();
+            let wait = (status.resets_at - now).whole_seconds().max(1);
+            response.insert_header((header::RETRY_AFTER, wait.to_string()));
+            for (name, value) in quota_headers(status) {
+                response.insert_header((name, value));
+            }
         }
         if let Self::TooManyActiveTurns = self {
             // A turn usually ends within seconds; a client that waits this long and tries

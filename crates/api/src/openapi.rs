@@ -164,6 +164,15 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/api/v1/usage",
+        "Token usage by UTC day and by provider and model (from, to: YYYY-MM-DD), with the quota",
+        true,
+        None,
+        ("200", "Usage"),
+        &["401", "422", "429"],
+    ),
+    op(
+        "get",
         "/api/v1/chat/models",
         "Models by provider",
         false,
@@ -310,7 +319,12 @@ fn components() -> Value {
             "Success": {"type": "object", "properties": {"success": {"type": "boolean"}, "message": string}},
             "Message": {"type": "object", "properties": {"message": string}},
             "Models": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
-            "Health": {"type": "object"}
+            "Health": {"type": "object"},
+            "Usage": {"type": "object", "properties": {
+                "from": string, "to": string, "total": {"type": "object"},
+                "by_day": {"type": "array", "items": {"type": "object"}},
+                "by_model": {"type": "array", "items": {"type": "object"}},
+                "quota": {"type": "object", "nullable": true}}}
         }
     })
 }

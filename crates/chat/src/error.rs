@@ -9,6 +9,9 @@ pub enum ChatError {
     /// The user already has the maximum of turns generating.
     #[error("Too many active chat turns. Wait for one to finish.")]
     TooManyActiveTurns,
+    /// The user's daily token budget is spent.
+    #[error("Daily token quota exhausted.")]
+    QuotaExceeded(crate::quota::QuotaStatus),
     /// The server is shutting down and takes no new turns.
     #[error("the server is shutting down")]
     ShuttingDown,

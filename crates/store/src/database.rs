@@ -108,6 +108,12 @@ impl Database {
         SqlConversationRepository::new(self.clone())
     }
 
+    /// The usage ledger and quota overrides.
+    #[must_use]
+    pub fn usage(&self) -> crate::SqlUsageRepository {
+        crate::SqlUsageRepository::new(self.clone())
+    }
+
     /// Applies every pending migration on the write path.
     ///
     /// # Errors

@@ -7,6 +7,7 @@ mod entities;
 mod error;
 mod mapping;
 mod timestamps;
+mod usage;
 mod users;
 
 pub mod bulk;
@@ -18,4 +19,5 @@ pub use conversations::SqlConversationRepository;
 pub use database::Database;
 pub use error::StoreError;
 pub use sea_orm::DatabaseConnection;
+pub use usage::SqlUsageRepository;
 pub use users::SqlUserRepository;

@@ -1,6 +1,9 @@
 //! `spawn_app`: the real application on port 0 with a fresh database, plus typed helpers.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use lia_domain::clock::ManualClock;
 
 use lia_auth::HashingConfig;
 use lia_domain::{ConversationId, Role, UserId};
@@ -22,6 +25,8 @@ pub(crate) struct TestApp {
     pub(crate) backend: &'static str,
     /// The settings it runs with (a second instance starts from them).
     pub(crate) settings: Settings,
+    /// The service's wall clock (usage days, quota renewals), moved by tests.
+    pub(crate) clock: Arc<ManualClock>,
     _dir: Option<tempfile::TempDir>,
     scratch: Option<ScratchDatabase>,
 }
@@ -154,7 +159,10 @@ async fn start(
         max_connections: 2,
         ..settings.database.clone()
     };
-    let application = Application::build(settings.clone()).await.unwrap();
+    let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));
+    let application = Application::build_with_clock(settings.clone(), clock.clone())
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
     let operations_address = application
         .operations_port()
@@ -170,6 +178,7 @@ async fn start(
         connection,
         backend,
         settings,
+        clock,
         _dir: dir,
         scratch,
     }
@@ -181,6 +190,12 @@ impl TestApp {
         if let Some(scratch) = self.scratch {
             scratch.drop_database().await;
         }
+    }
+
+    /// Now, by the service's clock.
+    pub(crate) fn clock_now(&self) -> time::OffsetDateTime {
+        use lia_domain::clock::Clock as _;
+        self.clock.now()
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

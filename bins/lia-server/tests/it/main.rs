@@ -28,6 +28,8 @@ mod observability;
 #[cfg(test)]
 mod process;
 #[cfg(test)]
+mod quotas;
+#[cfg(test)]
 mod security;
 #[cfg(test)]
 mod two_instances;

@@ -211,7 +211,13 @@ pub(super) async fn stream(
         .follow(user.id, &started.stream_id, 0)
         .await
         .map_err(chat_error)?;
-    Ok(event_stream_response(events))
+    let mut response = event_stream_response(events);
+    if let Some(status) = &started.quota {
+        for (name, value) in crate::error::quota_headers(status) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
 }
 
 pub(super) async fn resume(
@@ -255,17 +261,18 @@ pub(super) async fn stop(
 }
 
 /// The chat service; an app built without one answers 500, which tests without chat never hit.
-fn chat_service(state: &ApiState) -> Result<&lia_chat::ChatService, ApiError> {
+pub(super) fn chat_service(state: &ApiState) -> Result<&lia_chat::ChatService, ApiError> {
     state
         .chat
         .as_ref()
         .ok_or_else(|| ApiError::Internal("chat is not configured".into()))
 }
 
-fn chat_error(error: ChatError) -> ApiError {
+pub(super) fn chat_error(error: ChatError) -> ApiError {
     match error {
         ChatError::ShuttingDown => ApiError::Unavailable(Box::new(error)),
         ChatError::TooManyActiveTurns => ApiError::TooManyActiveTurns,
+        ChatError::QuotaExceeded(status) => ApiError::QuotaExceeded(status),
         ChatError::UnknownProvider(_) => {
             ApiError::invalid("provider", "is not an available provider")
         }

@@ -15,7 +15,7 @@ use crate::wire::{
 };
 
 /// The query parameters, as text.
-fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+pub(super) fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
     web::Query::<HashMap<String, String>>::from_query(request.query_string())
         .map(web::Query::into_inner)
         .map_err(|_| ApiError::invalid("query", "is not a valid query string"))

@@ -6,6 +6,7 @@ mod chat;
 mod conversations;
 mod health;
 mod observability;
+mod usage;
 
 use actix_web::{HttpResponse, web};
 
@@ -38,6 +39,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/v1/chat/conversation/{id}/rename")
                 .route(web::patch().to(conversations::rename)),
         )
+        .service(resource("/api/v1/usage").route(web::get().to(usage::usage)))
         .service(resource("/api/v1/chat/models").route(web::get().to(catalogue::models)))
         .service(resource("/api/v1/chat/methods").route(web::get().to(catalogue::methods)))
         .service(resource("/").route(web::get().to(health::root)))

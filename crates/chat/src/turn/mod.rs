@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
+use lia_domain::clock::Clock;
 use lia_domain::ports::{
     ConversationCache, EventStream, FinishOutcome, FinishedTurn, Lease, NewTurn, StreamBuffer,
-    TurnLeases,
+    TurnLeases, UsageRepository, UsageRow,
 };
 use lia_domain::{
     ConversationId, ConversationRepository, MessageId, MessageText, RepositoryError, UserId,
@@ -65,6 +66,8 @@ pub struct StartedTurn {
     pub conversation_id: ConversationId,
     /// The stored user message.
     pub message_id: MessageId,
+    /// The user's budget as the turn was admitted, when a quota applies.
+    pub quota: Option<crate::quota::QuotaStatus>,
 }
 
 /// Counters for metrics.
@@ -95,6 +98,9 @@ struct Inner {
     config: ChatConfig,
     counters: ChatCounters,
     usage: crate::usage::UsageMeter,
+    ledger: Arc<dyn UsageRepository>,
+    quotas: crate::quota::QuotaConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -121,6 +127,12 @@ pub struct ChatDependencies {
     pub sentiment: Arc<SentimentService>,
     /// Where generation tasks run.
     pub tracker: TaskTracker,
+    /// The usage ledger (written with each reply) and quota overrides.
+    pub usage: Arc<dyn UsageRepository>,
+    /// The default daily budget.
+    pub quotas: crate::quota::QuotaConfig,
+    /// Wall-clock time: the day usage is counted on and quotas reset.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ChatService {
@@ -137,6 +149,9 @@ impl ChatService {
             llm,
             sentiment,
             tracker,
+            usage,
+            quotas,
+            clock,
         } = dependencies;
         let service = Self {
             inner: Arc::new(Inner {
@@ -152,6 +167,9 @@ impl ChatService {
                 config,
                 counters: ChatCounters::default(),
                 usage: crate::usage::UsageMeter::default(),
+                ledger: usage,
+                quotas,
+                clock,
             }),
         };
         service.listen_for_stops();
@@ -198,6 +216,46 @@ impl ChatService {
         &self.inner.counters
     }
 
+    /// The user's budget today, or `None` when no quota applies to them.
+    ///
+    /// # Errors
+    /// [`ChatError::Repository`] when the ledger cannot be read.
+    pub async fn quota(
+        &self,
+        user_id: UserId,
+    ) -> Result<Option<crate::quota::QuotaStatus>, ChatError> {
+        let inner = &self.inner;
+        let limit = match inner.ledger.quota_override(user_id).await? {
+            Some(own) => own,
+            None => inner.quotas.daily_tokens,
+        };
+        if limit == 0 {
+            return Ok(None);
+        }
+        let now = inner.clock.now();
+        let spent = inner.ledger.tokens_spent(user_id, now.date()).await?;
+        Ok(Some(crate::quota::QuotaStatus::new(limit, spent, now)))
+    }
+
+    /// The user's ledger rows from `from` to `to` (UTC days, inclusive).
+    ///
+    /// # Errors
+    /// [`ChatError::Repository`] when the ledger cannot be read.
+    pub async fn usage_between(
+        &self,
+        user_id: UserId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<UsageRow>, ChatError> {
+        Ok(self.inner.ledger.usage(user_id, from, to).await?)
+    }
+
+    /// Today, by the service's clock (UTC).
+    #[must_use]
+    pub fn today(&self) -> time::Date {
+        self.inner.clock.now().date()
+    }
+
     /// Tokens consumed by stored replies, for metrics.
     #[must_use]
     pub fn usage(&self) -> &crate::usage::UsageMeter {
@@ -224,6 +282,13 @@ impl ChatService {
             .llm
             .provider(&request.provider)
             .map_err(|_| ChatError::UnknownProvider(request.provider.clone()))?;
+        // Checked before anything is stored or the provider is called.
+        let quota = self.quota(request.user_id).await?;
+        if let Some(status) = quota
+            && status.exhausted()
+        {
+            return Err(ChatError::QuotaExceeded(status));
+        }
         let stream_id = format!("{}-{}", request.user_id, uuid::Uuid::new_v4().simple());
         let registration = inner
             .live
@@ -289,6 +354,7 @@ impl ChatService {
             stream_id: stream_id.clone(),
             conversation_id,
             message_id: turn.user_message_id,
+            quota,
         };
         let llm_request = request::chat_request(
             inner.config.system_prompt.as_deref(),

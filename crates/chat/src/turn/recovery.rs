@@ -98,6 +98,7 @@ async fn try_recover(
         }),
         message_sentiment: None,
         cumulate: Arc::new(|stored| lia_sentiment::cumulative::apply(stored, None)),
+        usage_day: inner.clock.now().date(),
     };
     // One attempt: a failure is retried by the next sweep or scan, and a recovery never holds
     // up a shutdown.
@@ -207,4 +208,3 @@ mod tests {
         assert!(ended.ended);
     }
 }
-

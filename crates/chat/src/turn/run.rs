@@ -201,6 +201,7 @@ impl Generation {
                 reply: stored_reply,
                 message_sentiment: Some(message.clone()),
                 cumulate,
+                usage_day: inner.clock.now().date(),
             },
         )
         .await;

@@ -60,6 +60,9 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
                 Some(registry),
             )),
             tracker: TaskTracker::new(tokio::runtime::Handle::current()),
+            usage: Arc::new(database.usage()),
+            quotas: lia_chat::QuotaConfig::default(),
+            clock: Arc::new(lia_domain::clock::SystemClock),
         },
         ChatConfig::default(),
     );

@@ -7,6 +7,7 @@ mod rate_limit;
 mod repositories;
 mod stream_buffer;
 mod turn_leases;
+mod usage;
 
 pub use cache::{Cached, ConversationCache, FillToken};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
@@ -18,3 +19,4 @@ pub use stream_buffer::{
     BufferedEvent, EventStream, StopRequests, StoredStream, StreamBuffer, StreamBufferError,
 };
 pub use turn_leases::{Lease, LeaseError, TurnLeases};
+pub use usage::{UsageRepository, UsageRow};

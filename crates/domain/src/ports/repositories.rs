@@ -138,6 +138,8 @@ pub struct FinishedTurn {
     pub message_sentiment: Option<SentimentResult>,
     /// The cumulative update; not applied when there is no message sentiment.
     pub cumulate: Cumulate,
+    /// The UTC day the reply's usage is counted on (in the usage ledger).
+    pub usage_day: time::Date,
 }
 
 impl std::fmt::Debug for FinishedTurn {

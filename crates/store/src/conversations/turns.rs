@@ -189,6 +189,19 @@ pub(super) async fn finish(
     };
     let now = to_db(now_utc());
 
+    if let Some(reply) = &turn.reply
+        && let Some(usage) = &reply.model_info.usage
+    {
+        crate::usage::charge(
+            &transaction,
+            turn.user_id,
+            turn.usage_day,
+            &reply.model_info.provider,
+            &reply.model_info.model,
+            usage,
+        )
+        .await?;
+    }
     let reply_id = match &turn.reply {
         Some(reply) => Some(
             message::ActiveModel {

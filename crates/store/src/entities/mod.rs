@@ -10,4 +10,6 @@ pub(crate) mod active_turn;
 pub(crate) mod conversation;
 pub(crate) mod identity;
 pub(crate) mod message;
+pub(crate) mod usage_daily;
 pub(crate) mod user;
+pub(crate) mod user_quota;

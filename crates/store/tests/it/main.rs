@@ -21,4 +21,6 @@ mod support;
 #[cfg(test)]
 mod turns;
 #[cfg(test)]
+mod usage;
+#[cfg(test)]
 mod users;

@@ -135,6 +135,7 @@ pub(crate) fn finished_turn(
             SentimentResult::with_source(SentimentScore::clamped(score), SentimentSource::Lexicon)
         }),
         cumulate: averaging(score.unwrap_or(0.0)),
+        usage_day: time::OffsetDateTime::now_utc().date(),
     }
 }
 
