@@ -141,6 +141,22 @@ impl MetricsSource for ServerMetrics {
             &tokens,
         );
 
+        let circuits = self.chat.llm().circuits();
+        let open: Vec<(String, f64)> = circuits
+            .iter()
+            .map(|(provider, state, _)| {
+                let open = u64::from(*state != lia_llm::CircuitState::Closed);
+                (format!("provider=\"{provider}\""), float(open))
+            })
+            .collect();
+        write_metric(
+            &mut out,
+            "lia_llm_circuit_open",
+            "gauge",
+            "1 while a provider's circuit is open or half-open (calls skip it), else 0.",
+            &open,
+        );
+
         let counters = self.chat.counters();
         let started = counters.started.load(Ordering::Relaxed);
         write_metric(

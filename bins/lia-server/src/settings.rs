@@ -290,8 +290,34 @@ impl Settings {
                 "http.metrics_token (METRICS_TOKEN) must be at least 16 characters".into(),
             ));
         }
+        self.validate_fallbacks()?;
         if self.app.env == Environment::Production {
             self.validate_production()?;
+        }
+        Ok(())
+    }
+
+    /// Every chain is keyed by a provider (or `provider:model`) and lists `provider:model`
+    /// targets of known providers with well-formed model names.
+    fn validate_fallbacks(&self) -> Result<(), SettingsError> {
+        const PROVIDERS: [&str; 3] = ["openai", "gemini", "local"];
+        for (key, chain) in &self.llm.fallbacks {
+            let provider = key.split_once(':').map_or(key.as_str(), |(p, _)| p);
+            if !PROVIDERS.contains(&provider) {
+                return Err(SettingsError(format!(
+                    "llm.fallbacks: {key:?} must be a provider (openai, gemini, local) or provider:model"
+                )));
+            }
+            for entry in chain {
+                let target = lia_llm::Target::parse(entry)
+                    .filter(|t| PROVIDERS.contains(&t.provider.as_str()))
+                    .filter(|t| lia_llm::model_name::problem(&t.model).is_none());
+                if target.is_none() {
+                    return Err(SettingsError(format!(
+                        "llm.fallbacks.{key:?}: {entry:?} must be provider:model with a provider among openai, gemini, local"
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -488,6 +514,33 @@ mod tests {
             pairs.push((name, value));
         }
         Settings::load(&env(&pairs))
+    }
+
+    #[test]
+    fn fallback_chains_must_name_known_providers_and_models() {
+        let mut settings = Settings::default();
+        settings.llm.fallbacks.insert(
+            "openai:gpt-4o".into(),
+            vec!["gemini:gemini-2.5-flash".into(), "local:lia-local".into()],
+        );
+        assert!(settings.validate().is_ok());
+        for (key, entry) in [
+            ("mistral", "local:lia-local"),
+            ("openai", "gemini"),
+            ("openai", "nope:x"),
+            ("openai", "gemini:../x"),
+        ] {
+            let mut settings = Settings::default();
+            settings
+                .llm
+                .fallbacks
+                .insert(key.into(), vec![entry.into()]);
+            let error = settings.validate().unwrap_err();
+            assert!(
+                error.to_string().contains("llm.fallbacks"),
+                "{key} {entry}: {error}"
+            );
+        }
     }
 
     #[test]

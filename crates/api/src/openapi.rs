@@ -200,6 +200,15 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/health/providers",
+        "Each provider's circuit breaker on this instance (operations access)",
+        false,
+        None,
+        ("200", "Health"),
+        &["401", "404"],
+    ),
+    op(
+        "get",
         "/health",
         "Health of every dependency (503 when the database is down)",
         false,

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod circuit;
 pub mod error;
 pub mod estimate;
+pub mod fallback;
 pub mod local;
 pub mod model_name;
 pub mod provider;
@@ -15,7 +17,9 @@ pub mod structured;
 pub mod testing;
 pub mod types;
 
+pub use circuit::{CircuitConfig, CircuitState};
 pub use error::{LlmError, TimeoutKind};
+pub use fallback::{Opened, Target};
 pub use provider::{LlmProvider, collect};
 pub use registry::{LlmConfig, ProviderRegistry};
 pub use reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};

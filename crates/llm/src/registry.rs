@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::circuit::{CircuitBreaker, CircuitConfig, CircuitState};
 use crate::error::LlmError;
+use crate::fallback::Target;
 use crate::local::{LocalConfig, LocalProvider};
 use crate::provider::{LlmProvider, collect};
 use crate::providers::gemini::{self, GeminiConfig, GeminiProvider};
@@ -42,6 +44,14 @@ pub struct LlmConfig {
     /// Accept only the models a provider's catalogue lists (otherwise any well-formed name
     /// is passed on, for servers whose models the catalogue does not list).
     pub strict_models: bool,
+    /// Fallback chains, keyed by `provider:model` or by `provider`, each a list of
+    /// `provider:model` tried in order before the first token (see [`crate::fallback`]).
+    pub fallbacks: BTreeMap<String, Vec<String>>,
+    /// Fail over when a provider's first event takes longer than this; 0: no limit beyond
+    /// the provider timeouts.
+    pub first_token_timeout_ms: u64,
+    /// Circuit breakers, one per provider.
+    pub circuit: CircuitConfig,
 }
 
 impl Default for LlmConfig {
@@ -56,6 +66,9 @@ impl Default for LlmConfig {
             local: LocalConfig::default(),
             unconfigured_to_local: None,
             strict_models: false,
+            fallbacks: BTreeMap::new(),
+            first_token_timeout_ms: 0,
+            circuit: CircuitConfig::default(),
         }
     }
 }
@@ -69,6 +82,10 @@ pub struct ProviderRegistry {
     default_provider: String,
     default_model: String,
     strict_models: bool,
+    fallbacks: BTreeMap<String, Vec<Target>>,
+    first_token_timeout: Option<Duration>,
+    circuit: CircuitConfig,
+    breakers: BTreeMap<String, Arc<CircuitBreaker>>,
 }
 
 impl std::fmt::Debug for ProviderRegistry {
@@ -93,6 +110,21 @@ impl ProviderRegistry {
         let connect = Duration::from_millis(config.timeouts.connect_ms);
         let mut registry = Self::empty(&config.default_provider, &config.default_model);
         registry.strict_models = config.strict_models;
+        registry.circuit = config.circuit;
+        registry.first_token_timeout = crate::fallback::millis(config.first_token_timeout_ms);
+        for (from, chain) in &config.fallbacks {
+            let targets = chain
+                .iter()
+                .map(|text| {
+                    Target::parse(text).ok_or_else(|| {
+                        LlmError::InvalidRequest(format!(
+                            "llm.fallbacks.{from:?}: {text:?} is not provider:model"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            registry.fallbacks.insert(from.clone(), targets);
+        }
         let wrap = |provider: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
             let reliable = Reliable::new(provider, config.retry, config.timeouts);
             Arc::new(match &observer {
@@ -145,7 +177,62 @@ impl ProviderRegistry {
             default_provider: default_provider.to_owned(),
             default_model: default_model.to_owned(),
             strict_models: false,
+            fallbacks: BTreeMap::new(),
+            first_token_timeout: None,
+            circuit: CircuitConfig::default(),
+            breakers: BTreeMap::new(),
         }
+    }
+
+    /// `model` of `provider` followed by its fallback chain (the `provider:model` entry, else
+    /// the `provider` one), without repeats.
+    #[must_use]
+    pub fn targets(&self, provider: &str, model: &str) -> Vec<Target> {
+        let first = Target {
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+        };
+        let chain = self
+            .fallbacks
+            .get(&first.to_string())
+            .or_else(|| self.fallbacks.get(provider))
+            .cloned()
+            .unwrap_or_default();
+        let mut targets = vec![first];
+        for target in chain {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+        targets
+    }
+
+    /// Whether a request for `model` of `provider` has somewhere to fail over to.
+    #[must_use]
+    pub fn has_fallbacks(&self, provider: &str, model: &str) -> bool {
+        self.targets(provider, model).len() > 1
+    }
+
+    /// The breaker of the provider named `name` (as it names itself).
+    pub(crate) fn breaker(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
+        self.breakers.get(name).cloned()
+    }
+
+    /// The first-token timeout, when one is set.
+    pub(crate) fn first_token_timeout(&self) -> Option<Duration> {
+        self.first_token_timeout
+    }
+
+    /// Every provider's circuit: name, state and consecutive transient failures.
+    #[must_use]
+    pub fn circuits(&self) -> Vec<(String, CircuitState, u32)> {
+        self.breakers
+            .iter()
+            .map(|(name, breaker)| {
+                let (state, failures) = breaker.state();
+                (name.clone(), state, failures)
+            })
+            .collect()
     }
 
     /// Why `model` may not be asked of `provider`: not a well-formed name (see
@@ -164,6 +251,8 @@ impl ProviderRegistry {
         self.catalogue
             .insert(name.clone(), provider.models().to_vec());
         self.routes.remove(&name);
+        self.breakers
+            .insert(name.clone(), Arc::new(CircuitBreaker::new(self.circuit)));
         self.providers.insert(name, provider);
     }
 

@@ -18,6 +18,8 @@ mod correctness;
 #[cfg(test)]
 mod edge;
 #[cfg(test)]
+mod fallback;
+#[cfg(test)]
 mod faults;
 #[cfg(test)]
 mod helpers;

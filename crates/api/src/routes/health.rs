@@ -173,3 +173,25 @@ pub(super) async fn info(
         "timestamp": now(),
     })))
 }
+
+/// Every provider's circuit breaker, for those who may read the operations endpoints:
+/// `{"providers": [{"name", "state": "closed"|"open"|"half_open", "consecutive_failures"}]}`.
+/// The state is this instance's own (breakers are per process).
+pub(super) async fn providers(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    super::observability::operations_access(&request, &state)?;
+    let circuits = state
+        .chat
+        .as_ref()
+        .map(|chat| chat.llm().circuits())
+        .unwrap_or_default();
+    let providers: Vec<_> = circuits
+        .into_iter()
+        .map(|(name, circuit, failures)| {
+            json!({"name": name, "state": circuit, "consecutive_failures": failures})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "providers": providers })))
+}

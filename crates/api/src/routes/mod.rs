@@ -49,6 +49,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/health/db").route(web::get().to(health::database)))
         .service(resource("/health/cache").route(web::get().to(health::cache)))
         .service(resource("/health/info").route(web::get().to(health::info)))
+        .service(resource("/health/providers").route(web::get().to(health::providers)))
         .service(resource("/health/info/summary").route(web::get().to(health::info)))
         .service(resource("/metrics").route(web::get().to(observability::metrics)))
         .service(resource("/openapi.json").route(web::get().to(observability::openapi_document)));
@@ -59,7 +60,8 @@ pub fn configure_operations(config: &mut web::ServiceConfig) {
     config
         .service(web::resource("/metrics").route(web::get().to(observability::metrics)))
         .service(web::resource("/health/live").route(web::get().to(health::live)))
-        .service(web::resource("/health/info").route(web::get().to(health::info)));
+        .service(web::resource("/health/info").route(web::get().to(health::info)))
+        .service(web::resource("/health/providers").route(web::get().to(health::providers)));
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -342,13 +342,17 @@ impl ChatService {
         // bumps the owner's generation, which also drops their cached detail pages.
         inner.cache.invalidate_history(request.user_id).await;
 
-        registration.log.push(&TurnEvent::Start {
-            conversation_id,
-            message_id: turn.user_message_id,
-            stream_id: stream_id.clone(),
-            provider: provider.name().to_owned(),
-            model: request.model.clone(),
-        });
+        // With somewhere to fail over to, `start` waits for the provider that answers.
+        let defer_start = inner.llm.has_fallbacks(&request.provider, &request.model);
+        if !defer_start {
+            registration.log.push(&TurnEvent::Start {
+                conversation_id,
+                message_id: turn.user_message_id,
+                stream_id: stream_id.clone(),
+                provider: provider.name().to_owned(),
+                model: request.model.clone(),
+            });
+        }
         inner.counters.started.fetch_add(1, Ordering::Relaxed);
         let started = StartedTurn {
             stream_id: stream_id.clone(),
@@ -370,6 +374,7 @@ impl ChatService {
             conversation_id,
             user_message_id: turn.user_message_id,
             start_state: turn.conversation.sentiment_state.clone(),
+            announced: std::sync::atomic::AtomicBool::new(!defer_start),
         };
         inner
             .tracker

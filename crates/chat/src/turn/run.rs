@@ -33,6 +33,9 @@ pub(super) struct Generation {
     pub(super) user_message_id: MessageId,
     /// The conversation's sentiment state when the user message was stored.
     pub(super) start_state: Option<CumulativeSentiment>,
+    /// Whether the `start` event is out. With a fallback chain it waits until a provider
+    /// has answered (or none could), so it names the one that serves the turn.
+    pub(super) announced: std::sync::atomic::AtomicBool,
 }
 
 /// What the provider produced.
@@ -45,9 +48,32 @@ struct Reply {
     structured: Option<StructuredSentiment>,
     /// As the provider reported it (with the last chunk, so absent on a cut stream).
     usage: Option<lia_llm::Usage>,
+    /// The provider and model that answered, when one did.
+    served: Option<(String, String)>,
 }
 
 impl Generation {
+    /// Sends the `start` event once, naming `provider` and `model`.
+    fn announce(&self, log: &LiveLog, provider: &str, model: &str) {
+        if !self
+            .announced
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            log.push(&TurnEvent::Start {
+                conversation_id: self.conversation_id,
+                message_id: self.user_message_id,
+                stream_id: self.stream_id.clone(),
+                provider: provider.to_owned(),
+                model: model.to_owned(),
+            });
+        }
+    }
+
+    /// Sends the `start` event, if still due, naming the provider first asked.
+    fn announce_first_target(&self, log: &LiveLog) {
+        self.announce(log, &self.provider_name, &self.request.model);
+    }
+
     /// Runs the turn, with the flusher alongside. Whatever happens inside, even a panic, the
     /// log ends with a last event and is closed, so no follower waits forever; the turn stays
     /// registered (for local followers) until its copy in the stream buffer is complete.
@@ -64,6 +90,7 @@ impl Generation {
                 .catch_unwind()
                 .await;
             let outcome = outcome.unwrap_or_else(|_| {
+                self.announce_first_target(&log);
                 log.push(&TurnEvent::Error {
                     message: "An error occurred processing your request.".into(),
                     kind: "internal".into(),
@@ -164,6 +191,7 @@ impl Generation {
         target: &LlmTarget,
     ) -> Result<(), String> {
         let inner = &self.service.inner;
+        self.announce_first_target(log);
         if let Some(error) = &reply.error {
             inner
                 .counters
@@ -176,15 +204,20 @@ impl Generation {
         } else {
             reply.finish.unwrap_or(FinishReason::Stop)
         };
+        let (served_provider, served_model) = reply
+            .served
+            .clone()
+            .unwrap_or_else(|| (self.provider_name.clone(), self.request.model.clone()));
         let stored_reply = (reply.error.is_none() || !reply.text.is_empty()).then(|| StoredReply {
             text: storable(&reply.text),
             model_info: ModelInfo {
-                provider: self.provider_name.clone(),
-                model: self.request.model.clone(),
+                provider: served_provider.clone(),
+                model: served_model.clone(),
                 thoughts: (!reply.thoughts.is_empty())
                     .then(|| reply.thoughts.iter().map(|t| storable(t)).collect()),
                 finish_reason: Some(finish),
-                fallback_from: (self.provider_name != self.request.provider)
+                fallback_from: (served_provider != self.request.provider
+                    || served_model != self.request.model)
                     .then(|| format!("{}:{}", self.request.provider, self.request.model)),
                 usage: Some(self.usage(&reply)),
             },
@@ -210,7 +243,7 @@ impl Generation {
                 if let Some(usage) = &usage {
                     inner
                         .usage
-                        .record(&inner.llm, &self.provider_name, &self.request.model, usage);
+                        .record(&inner.llm, &served_provider, &served_model, usage);
                 }
                 cumulative
             }
@@ -302,18 +335,25 @@ async fn stream_reply(
 ) -> Reply {
     let mut reply = Reply::default();
     let inner = &generation.service.inner;
+    // The request's own target first, then its fallback chain, before any token.
     let opening = inner
         .llm
-        .stream(&generation.provider_name, &generation.llm_request);
+        .open(&generation.request.provider, &generation.llm_request);
     let mut stream = tokio::select! {
         opened = opening => match opened {
-            Ok(stream) => stream,
+            Ok(opened) => {
+                generation.announce(log, &opened.provider, &opened.model);
+                reply.served = Some((opened.provider, opened.model));
+                opened.stream
+            }
             Err(error) => {
+                generation.announce_first_target(log);
                 reply.error = Some(error);
                 return reply;
             }
         },
         why = interrupted(&mut interruption) => {
+            generation.announce_first_target(log);
             reply.finish = Some(why);
             return reply;
         }

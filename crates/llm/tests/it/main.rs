@@ -4,6 +4,8 @@
 //! Modules are marked `cfg(test)` so clippy treats their helpers as test code.
 
 #[cfg(test)]
+mod fallback;
+#[cfg(test)]
 mod gemini;
 #[cfg(test)]
 mod openai;
