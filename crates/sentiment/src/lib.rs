@@ -8,9 +8,11 @@ pub mod lexicon;
 mod llm;
 mod method;
 mod service;
+mod spend;
 
 pub use config::SentimentConfig;
 pub use error::StrategyError;
 pub use llm::LlmTarget;
 pub use method::{SentimentMethod, UnknownMethod};
 pub use service::SentimentService;
+pub use spend::{Spend, Spent};

@@ -17,6 +17,7 @@ use lia_llm::{
 use serde_json::Value;
 
 use crate::error::StrategyError;
+use crate::spend::{Spend, Spent};
 
 /// The provider and model a chat turn uses; LLM strategies ask the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,7 @@ async fn ask_json(
     system: &str,
     user: String,
     timeout: Duration,
+    spend: &Spend,
 ) -> Result<Value, StrategyError> {
     let request = ChatRequest {
         model: target.model.clone(),
@@ -76,6 +78,25 @@ async fn ask_json(
         .await
         .map_err(|_| StrategyError::Timeout)?
         .map_err(|e| StrategyError::Llm(e.kind()))?;
+    let (usage, estimated) = match completion.usage {
+        Some(usage) => (usage, false),
+        None => (
+            lia_llm::Usage {
+                prompt_tokens: lia_llm::estimate::prompt_tokens(&request.messages),
+                completion_tokens: lia_llm::estimate::tokens(&completion.text),
+                reasoning_tokens: None,
+            },
+            true,
+        ),
+    };
+    spend.add(Spent {
+        provider: registry
+            .provider(&target.provider)
+            .map_or_else(|_| target.provider.clone(), |p| p.name().to_owned()),
+        model: target.model.clone(),
+        usage,
+        estimated,
+    });
     parse_document(&completion.text)
         .ok_or_else(|| StrategyError::Parse("no JSON object in the answer".into()))
 }
@@ -86,8 +107,17 @@ pub(crate) async fn rate_message(
     target: &LlmTarget,
     text: &str,
     timeout: Duration,
+    spend: &Spend,
 ) -> Result<SentimentResult, StrategyError> {
-    let answer = ask_json(registry, target, RATE_MESSAGE, text.to_owned(), timeout).await?;
+    let answer = ask_json(
+        registry,
+        target,
+        RATE_MESSAGE,
+        text.to_owned(),
+        timeout,
+        spend,
+    )
+    .await?;
     let score =
         read_score(&answer, "score").ok_or_else(|| StrategyError::Parse("no score".into()))?;
     let mut result = SentimentResult::with_source(score, SentimentSource::LlmSeparate);
@@ -130,6 +160,7 @@ pub(crate) async fn update_summary(
     previous: &CumulativeSentiment,
     text: &str,
     timeout: Duration,
+    spend: &Spend,
 ) -> Result<(CumulativeSentiment, SentimentResult), StrategyError> {
     let summary = if previous.summary.is_empty() {
         "No previous context"
@@ -142,7 +173,7 @@ pub(crate) async fn update_summary(
         previous.score.value(),
         previous.count
     );
-    let answer = ask_json(registry, target, UPDATE_SUMMARY, prompt, timeout).await?;
+    let answer = ask_json(registry, target, UPDATE_SUMMARY, prompt, timeout, spend).await?;
     let score =
         read_score(&answer, "score").ok_or_else(|| StrategyError::Parse("no score".into()))?;
     let state = CumulativeSentiment {

@@ -18,6 +18,7 @@ use crate::google::GoogleNl;
 use crate::lexicon::LexiconAnalyzer;
 use crate::llm::{self, LlmTarget};
 use crate::method::SentimentMethod;
+use crate::spend::Spend;
 
 /// Computes per-message and cumulative sentiment. Cheap to share behind an `Arc`.
 pub struct SentimentService {
@@ -103,6 +104,18 @@ impl SentimentService {
         text: &str,
         target: &LlmTarget,
     ) -> SentimentResult {
+        self.analyze_metered(method, text, target, &Spend::default())
+            .await
+    }
+
+    /// [`Self::analyze`], adding what an LLM call consumed to `spend`.
+    pub async fn analyze_metered(
+        &self,
+        method: SentimentMethod,
+        text: &str,
+        target: &LlmTarget,
+        spend: &Spend,
+    ) -> SentimentResult {
         let outcome = match method {
             SentimentMethod::Lexicon => Ok(self.lexicon(text)),
             SentimentMethod::NlpApi => match &self.google {
@@ -110,7 +123,9 @@ impl SentimentService {
                 None => Ok(self.lexicon(text)),
             },
             SentimentMethod::LlmSeparate | SentimentMethod::Structured => match &self.llm {
-                Some(registry) => llm::rate_message(registry, target, text, self.llm_timeout).await,
+                Some(registry) => {
+                    llm::rate_message(registry, target, text, self.llm_timeout, spend).await
+                }
                 None => Err(StrategyError::NotConfigured("no LLM configured")),
             },
         };
@@ -139,12 +154,27 @@ impl SentimentService {
         method: SentimentMethod,
         target: &LlmTarget,
     ) -> (CumulativeSentiment, SentimentResult) {
+        self.update_cumulative_metered(previous, message, text, method, target, &Spend::default())
+            .await
+    }
+
+    /// [`Self::update_cumulative`], adding what an LLM call consumed to `spend`.
+    pub async fn update_cumulative_metered(
+        &self,
+        previous: Option<&CumulativeSentiment>,
+        message: Option<&SentimentResult>,
+        text: &str,
+        method: SentimentMethod,
+        target: &LlmTarget,
+        spend: &Spend,
+    ) -> (CumulativeSentiment, SentimentResult) {
         let known = previous.cloned().unwrap_or_default();
         if method.uses_llm()
             && known.count > 0
             && let Some(registry) = &self.llm
         {
-            match llm::update_summary(registry, target, &known, text, self.llm_timeout).await {
+            match llm::update_summary(registry, target, &known, text, self.llm_timeout, spend).await
+            {
                 Ok(updated) => return updated,
                 Err(error) => {
                     self.fallbacks.fetch_add(1, Ordering::Relaxed);

@@ -44,15 +44,17 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// Adds one reply's `usage` to the ledger row of its user, day, provider and model.
+/// Adds `usage` to the ledger row of its user, day, provider and model; `replies` is 1 for
+/// a reply and 0 for another call made for it (LLM sentiment).
 pub(crate) async fn charge(
     connection: &impl ConnectionTrait,
     user_id: UserId,
     day: Date,
-    provider: &str,
-    model: &str,
+    target: (&str, &str),
     usage: &TokenUsage,
+    replies: i64,
 ) -> Result<(), RepositoryError> {
+    let (provider, model) = target;
     use usage_daily::Column;
     let row = usage_daily::ActiveModel {
         user_id: Set(user_id.0),
@@ -62,7 +64,7 @@ pub(crate) async fn charge(
         prompt_tokens: Set(tokens(usage.prompt_tokens)),
         completion_tokens: Set(tokens(usage.completion_tokens)),
         reasoning_tokens: Set(tokens(usage.reasoning_tokens.unwrap_or(0))),
-        turns: Set(1),
+        turns: Set(replies),
     };
     let add = |column: Column| {
         (

@@ -64,15 +64,7 @@ async fn a_failing_provider_is_replaced_before_the_first_token_and_the_reply_say
             .clone();
         assert_eq!(openai["state"], "open");
         assert_eq!(openai["consecutive_failures"], 1);
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics_text().await;
         assert!(metrics.contains("lia_llm_circuit_open{provider=\"openai\"} 1"));
         assert!(metrics.contains("lia_llm_circuit_open{provider=\"local\"} 0"));
         app.finish().await;

@@ -242,6 +242,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The Prometheus text of `/metrics` (as a loopback client, which needs no token).
+    pub(crate) async fn metrics_text(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Asks to stop the turn `stream_id` as the holder of `token`.
+    pub(crate) async fn stop_turn(&self, stream_id: &str, token: &str) -> reqwest::Response {
+        self.with_cookie(
+            reqwest::Method::POST,
+            &format!("/api/v1/chat/stream/{stream_id}/stop"),
+            token,
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
     /// GET `path` as the holder of `token`, as JSON.
     pub(crate) async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get_as(path, token).await.json().await.unwrap()

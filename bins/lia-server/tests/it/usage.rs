@@ -102,15 +102,7 @@ async fn a_stopped_turn_records_what_it_consumed() {
         let frames = parse_frames(&shown);
         assert_eq!(frames[1].event, "chunk");
         let stream_id = frames[0].data["stream_id"].as_str().unwrap();
-        let stopped = app
-            .with_cookie(
-                reqwest::Method::POST,
-                &format!("/api/v1/chat/stream/{stream_id}/stop"),
-                &ada.token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let stopped = app.stop_turn(stream_id, &ada.token).await;
         assert_eq!(stopped.status(), 200);
         let rest = response.text().await.unwrap();
         let usage = stored_usage(&app, &ada.token, &format!("{shown}{rest}")).await;
@@ -125,15 +117,9 @@ async fn a_stopped_turn_records_what_it_consumed() {
 async fn the_offline_provider_is_estimated_exactly_by_the_documented_rule_and_metered() {
     for app in spawn_apps().await {
         let ada = app.register("ada").await;
-        let text = chat(
-            &app,
-            &ada.token,
-            &frontend_body("I love my new bike!", None),
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+        let mut lexicon = frontend_body("I love my new bike!", None);
+        lexicon["sentiment_method"] = json!("lexicon");
+        let text = chat(&app, &ada.token, &lexicon).await.text().await.unwrap();
         let frames = parse_frames(&text);
         let reply: String = frames
             .iter()
@@ -155,19 +141,18 @@ async fn the_offline_provider_is_estimated_exactly_by_the_documented_rule_and_me
             app.backend
         );
 
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics_text().await;
         let series = format!(
             "lia_llm_tokens_total{{provider=\"local\",model=\"gemini-2.5-flash\",kind=\"prompt\",source=\"estimated\"}} {prompt}"
         );
         assert!(metrics.contains(&series), "{series} not in\n{metrics}");
+
+        // With the lexicon, the ledger holds exactly the reply's tokens.
+        let ledger: Value = app.get_json("/api/v1/usage", &ada.token).await;
+        assert_eq!(
+            ledger["total"]["total_tokens"],
+            usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+        );
 
         // A model outside the catalogue is counted, under `other`.
         let mut invented = frontend_body("Hello", None);
@@ -177,17 +162,39 @@ async fn the_offline_provider_is_estimated_exactly_by_the_documented_rule_and_me
             .text()
             .await
             .unwrap();
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics_text().await;
         assert!(metrics.contains("model=\"other\""), "{metrics}");
         assert!(!metrics.contains("my-private-model"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn llm_sentiment_calls_are_charged_to_the_turn() {
+    for app in spawn_apps().await {
+        let ada = app.register("ada").await;
+        // `llm_separate`: one more LLM call, rating the message, made for this turn.
+        let text = chat(
+            &app,
+            &ada.token,
+            &frontend_body("I love my new bike!", None),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        let reply = stored_usage(&app, &ada.token, &text).await;
+        let reply_tokens =
+            reply["prompt_tokens"].as_u64().unwrap() + reply["completion_tokens"].as_u64().unwrap();
+        let ledger: Value = app.get_json("/api/v1/usage", &ada.token).await;
+        let charged = ledger["total"]["total_tokens"].as_u64().unwrap();
+        let rating_prompt = u64::from(estimate::tokens("I love my new bike!"));
+        assert!(
+            charged > reply_tokens + rating_prompt,
+            "the rating call is charged too: {charged} vs {reply_tokens} on {}",
+            app.backend
+        );
+        assert_eq!(ledger["total"]["turns"], 1, "one reply");
         app.finish().await;
     }
 }

@@ -375,6 +375,7 @@ impl ChatService {
             user_message_id: turn.user_message_id,
             start_state: turn.conversation.sentiment_state.clone(),
             announced: std::sync::atomic::AtomicBool::new(!defer_start),
+            sentiment_spend: lia_sentiment::Spend::default(),
         };
         inner
             .tracker

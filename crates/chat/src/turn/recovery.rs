@@ -99,6 +99,7 @@ async fn try_recover(
         message_sentiment: None,
         cumulate: Arc::new(|stored| lia_sentiment::cumulative::apply(stored, None)),
         usage_day: inner.clock.now().date(),
+        other_usage: Vec::new(),
     };
     // One attempt: a failure is retried by the next sweep or scan, and a recovery never holds
     // up a shutdown.

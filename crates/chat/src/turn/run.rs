@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lia_domain::ports::{FinishOutcome, FinishedTurn, StoredReply};
+use lia_domain::ports::{FinishOutcome, FinishedTurn, StoredReply, UsageCharge};
 use lia_domain::{
     ConversationId, CumulativeSentiment, FinishReason, MessageId, ModelInfo, RepositoryError,
     SentimentResult, TokenUsage, UsageSource,
@@ -36,6 +36,8 @@ pub(super) struct Generation {
     /// Whether the `start` event is out. With a fallback chain it waits until a provider
     /// has answered (or none could), so it names the one that serves the turn.
     pub(super) announced: std::sync::atomic::AtomicBool,
+    /// What the turn's LLM sentiment calls consumed, charged with the reply.
+    pub(super) sentiment_spend: lia_sentiment::Spend,
 }
 
 /// What the provider produced.
@@ -137,7 +139,10 @@ impl Generation {
             if method == SentimentMethod::Structured {
                 return None;
             }
-            let analysis = inner.sentiment.analyze(method, text, &target);
+            let analysis =
+                inner
+                    .sentiment
+                    .analyze_metered(method, text, &target, &self.sentiment_spend);
             let result = tokio::time::timeout(sentiment_timeout, analysis).await;
             Some(result.unwrap_or_else(|_| timed_out_result()))
         };
@@ -224,6 +229,25 @@ impl Generation {
         });
         let usage = stored_reply.as_ref().and_then(|r| r.model_info.usage);
         let cumulate = self.cumulate(&message, target).await;
+        let other_usage: Vec<UsageCharge> = self
+            .sentiment_spend
+            .calls()
+            .into_iter()
+            .map(|spent| UsageCharge {
+                provider: spent.provider,
+                model: spent.model,
+                usage: TokenUsage {
+                    prompt_tokens: spent.usage.prompt_tokens,
+                    completion_tokens: spent.usage.completion_tokens,
+                    reasoning_tokens: spent.usage.reasoning_tokens,
+                    source: if spent.estimated {
+                        UsageSource::Estimated
+                    } else {
+                        UsageSource::Provider
+                    },
+                },
+            })
+            .collect();
         let stored = super::store_finished(
             inner,
             FinishedTurn {
@@ -235,6 +259,7 @@ impl Generation {
                 message_sentiment: Some(message.clone()),
                 cumulate,
                 usage_day: inner.clock.now().date(),
+                other_usage: other_usage.clone(),
             },
         )
         .await;
@@ -244,6 +269,11 @@ impl Generation {
                     inner
                         .usage
                         .record(&inner.llm, &served_provider, &served_model, usage);
+                }
+                for charge in &other_usage {
+                    inner
+                        .usage
+                        .record(&inner.llm, &charge.provider, &charge.model, &charge.usage);
                 }
                 cumulative
             }
@@ -301,12 +331,13 @@ impl Generation {
     ) -> lia_domain::ports::Cumulate {
         let inner = &self.service.inner;
         let base = self.start_state.clone();
-        let update = inner.sentiment.update_cumulative(
+        let update = inner.sentiment.update_cumulative_metered(
             base.as_ref(),
             Some(message),
             self.request.text.as_str(),
             self.request.sentiment_method,
             target,
+            &self.sentiment_spend,
         );
         let precomputed = tokio::time::timeout(
             Duration::from_millis(inner.config.sentiment_timeout_ms),

@@ -13,7 +13,7 @@ pub use cache::{Cached, ConversationCache, FillToken};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
 pub use repositories::{
     ActiveTurn, ConversationRepository, Cumulate, FinishOutcome, FinishedTurn, NewTurn,
-    StartedTurn, StoredReply, UserRepository,
+    StartedTurn, StoredReply, UsageCharge, UserRepository,
 };
 pub use stream_buffer::{
     BufferedEvent, EventStream, StopRequests, StoredStream, StreamBuffer, StreamBufferError,

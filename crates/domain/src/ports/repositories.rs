@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::conversation::{Conversation, ConversationPage, ConversationSummary};
 use crate::error::RepositoryError;
 use crate::ids::{ConversationId, MessageId, UserId};
-use crate::message::{ContextMessage, ModelInfo};
+use crate::message::{ContextMessage, ModelInfo, TokenUsage};
 use crate::paging::{HistoryPage, MessageWindow};
 use crate::sentiment::{CumulativeSentiment, SentimentResult};
 use crate::user::{NewUser, PasswordHash, User, UserCredentials};
@@ -140,6 +140,19 @@ pub struct FinishedTurn {
     pub cumulate: Cumulate,
     /// The UTC day the reply's usage is counted on (in the usage ledger).
     pub usage_day: time::Date,
+    /// Other LLM calls the turn made (LLM sentiment), charged to the ledger with the reply.
+    pub other_usage: Vec<UsageCharge>,
+}
+
+/// Tokens one LLM call consumed, to charge to the usage ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageCharge {
+    /// The provider that answered.
+    pub provider: String,
+    /// The model asked of it.
+    pub model: String,
+    /// What it consumed.
+    pub usage: TokenUsage,
 }
 
 impl std::fmt::Debug for FinishedTurn {

@@ -196,9 +196,20 @@ pub(super) async fn finish(
             &transaction,
             turn.user_id,
             turn.usage_day,
-            &reply.model_info.provider,
-            &reply.model_info.model,
+            (&reply.model_info.provider, &reply.model_info.model),
             usage,
+            1,
+        )
+        .await?;
+    }
+    for charge in &turn.other_usage {
+        crate::usage::charge(
+            &transaction,
+            turn.user_id,
+            turn.usage_day,
+            (&charge.provider, &charge.model),
+            &charge.usage,
+            0,
         )
         .await?;
     }

@@ -136,6 +136,7 @@ pub(crate) fn finished_turn(
         }),
         cumulate: averaging(score.unwrap_or(0.0)),
         usage_day: time::OffsetDateTime::now_utc().date(),
+        other_usage: Vec::new(),
     }
 }
 
