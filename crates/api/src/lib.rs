@@ -5,6 +5,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 mod middleware;
+mod normalize;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -7,7 +7,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{Compress, DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, Error, web};
 
 use crate::routes;
@@ -137,7 +137,9 @@ pub fn app(
         .wrap(Compress::default())
         .wrap(security_headers(&settings))
         .wrap(cors(&settings))
-        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(actix_web::middleware::from_fn(
+            crate::normalize::normalize_path,
+        ))
         .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
 }
 

@@ -9,22 +9,42 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// An ISO-8601 UTC timestamp with a `Z`, microseconds only when non-zero (Pydantic's form).
+/// Written digit by digit into a fixed buffer: it is on every listed conversation and
+/// message, and `core::fmt` made it a visible share of a cached read.
 pub(crate) fn timestamp(instant: OffsetDateTime) -> String {
     let utc = instant.to_offset(time::UtcOffset::UTC);
+    let mut out = [0_u8; 27];
+    let year = u32::try_from(utc.year()).unwrap_or(0).min(9_999);
+    put_digits(&mut out[0..4], year);
+    out[4] = b'-';
+    put_digits(&mut out[5..7], u32::from(u8::from(utc.month())));
+    out[7] = b'-';
+    put_digits(&mut out[8..10], u32::from(utc.day()));
+    out[10] = b'T';
+    put_digits(&mut out[11..13], u32::from(utc.hour()));
+    out[13] = b':';
+    put_digits(&mut out[14..16], u32::from(utc.minute()));
+    out[16] = b':';
+    put_digits(&mut out[17..19], u32::from(utc.second()));
     let micros = utc.microsecond();
-    let base = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    );
-    if micros == 0 {
-        format!("{base}Z")
+    let end = if micros == 0 {
+        out[19] = b'Z';
+        20
     } else {
-        format!("{base}.{micros:06}Z")
+        out[19] = b'.';
+        put_digits(&mut out[20..26], micros);
+        out[26] = b'Z';
+        27
+    };
+    out[..end].iter().map(|&b| char::from(b)).collect()
+}
+
+/// `value`'s last `slot.len()` decimal digits, zero-padded, into `slot`.
+fn put_digits(slot: &mut [u8], mut value: u32) {
+    for byte in slot.iter_mut().rev() {
+        // `value % 10` is below 10, so the cast cannot truncate.
+        *byte = b'0' + u8::try_from(value % 10).unwrap_or(0);
+        value /= 10;
     }
 }
 
@@ -190,5 +210,36 @@ mod tests {
             timestamp(datetime!(2025-12-03 10:00:00.1 UTC)),
             "2025-12-03T10:00:00.100000Z"
         );
+        assert_eq!(
+            timestamp(datetime!(2025-12-03 01:02:03.000004 +02:00)),
+            "2025-12-02T23:02:03.000004Z",
+            "converted to UTC"
+        );
+    }
+
+    #[test]
+    fn the_fixed_width_writer_agrees_with_fmt_across_the_calendar() {
+        let reference = |instant: OffsetDateTime| {
+            let utc = instant.to_offset(time::UtcOffset::UTC);
+            let base = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                utc.year(),
+                u8::from(utc.month()),
+                utc.day(),
+                utc.hour(),
+                utc.minute(),
+                utc.second()
+            );
+            match utc.microsecond() {
+                0 => format!("{base}Z"),
+                micros => format!("{base}.{micros:06}Z"),
+            }
+        };
+        let mut instant = datetime!(1999-12-31 23:59:59.999999 UTC);
+        for step in 0..5_000_i64 {
+            assert_eq!(timestamp(instant), reference(instant), "{instant}");
+            instant +=
+                time::Duration::seconds(86_413 + step) + time::Duration::microseconds(step * 7);
+        }
     }
 }
