@@ -193,6 +193,33 @@ const CONVENTIONAL: &[(&str, &str)] = &[
     ("PORT", "server.port"),
 ];
 
+/// The first key of `given` (dotted) that `known` does not have. Below a key whose known
+/// value is not a table with fields (a map such as `llm.fallbacks`, a list, a scalar or an
+/// unset option), anything is accepted: its own deserialisation checks it.
+fn unknown_key(
+    known: &serde_json::Value,
+    given: &serde_json::Value,
+    prefix: &str,
+) -> Option<String> {
+    let (Some(known), Some(given)) = (known.as_object(), given.as_object()) else {
+        return None;
+    };
+    if known.is_empty() {
+        return None;
+    }
+    given.iter().find_map(|(key, value)| {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match known.get(key) {
+            None => Some(path),
+            Some(known) => unknown_key(known, value, &path),
+        }
+    })
+}
+
 /// The reference's documented placeholder secret, refused at start-up.
 const REFERENCE_PLACEHOLDER: &str = "CHANGE-THIS-IN-PRODUCTION-USE-SECRETS-TOKEN";
 
@@ -246,11 +273,23 @@ impl Settings {
                 .set_override("http.cors_origins", origins)
                 .map_err(error)?;
         }
-        let mut settings: Self = builder
-            .build()
-            .map_err(error)?
-            .try_deserialize()
-            .map_err(error)?;
+        let built = builder.build().map_err(error)?;
+        // A typo must not fall back to a default silently: every key must be one we read.
+        let merged: serde_json::Value = built.clone().try_deserialize().map_err(error)?;
+        let known = serde_json::to_value(Self::default())
+            .map_err(|e| SettingsError(format!("settings: {e}")))?;
+        if let Some(key) = unknown_key(&known, &merged, "") {
+            let variable = format!("LIA__{}", key.replace('.', "__").to_uppercase());
+            let origin = if env.contains_key(&variable) {
+                format!("the environment variable {variable}")
+            } else {
+                format!("the file {file}")
+            };
+            return Err(SettingsError(format!(
+                "unknown setting {key} (from {origin}): check its spelling against `lia-server --print-config`"
+            )));
+        }
+        let mut settings: Self = built.try_deserialize().map_err(error)?;
         settings.validate()?;
         settings.apply_environment_defaults();
         Ok(settings)
@@ -514,6 +553,48 @@ mod tests {
             pairs.push((name, value));
         }
         Settings::load(&env(&pairs))
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_the_key_and_where_it_came_from() {
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let error = Settings::load(&env(&[("LIA__QUOTAS__DAILY_TOKEN", "5")])).unwrap_err();
+        assert!(
+            error.to_string().contains("quotas.daily_token")
+                && error.to_string().contains("LIA__QUOTAS__DAILY_TOKEN"),
+            "{error}"
+        );
+        let error = Settings::load(&env(&[("LIA__SERVR__PORT", "1")])).unwrap_err();
+        assert!(error.to_string().contains("servr"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lia.toml");
+        std::fs::write(&path, "[llm]\nfirst_token_timout_ms = 5\n").unwrap();
+        let error = Settings::load(&env(&[("LIA_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        assert!(
+            error.to_string().contains("llm.first_token_timout_ms")
+                && error.to_string().contains("lia.toml"),
+            "{error}"
+        );
+        // Known keys, maps with free keys, and the conventional names still load.
+        std::fs::write(
+            &path,
+            "[llm.fallbacks]\n\"openai:gpt-4o\" = [\"local:lia-local\"]\n[quotas]\ndaily_tokens = 10\n",
+        )
+        .unwrap();
+        let settings = Settings::load(&env(&[
+            ("LIA_CONFIG", path.to_str().unwrap()),
+            ("LIA__CHAT__MAX_ACTIVE_TURNS_PER_USER", "7"),
+            ("PORT", "9001"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.quotas.daily_tokens, 10);
+        assert_eq!(settings.chat.turns.max_active_turns_per_user, 7);
+        assert_eq!(settings.llm.fallbacks.len(), 1);
     }
 
     #[test]
