@@ -84,8 +84,14 @@ impl ProviderRegistry {
                 last = LlmError::Unavailable(format!("{name}: circuit open"));
                 continue;
             }
-            let mut attempt = request.clone();
-            attempt.model.clone_from(&target.model);
+            // The request as given for its own model; a copy only for another model.
+            let attempt = if target.model == request.model {
+                std::borrow::Cow::Borrowed(request)
+            } else {
+                let mut other = request.clone();
+                other.model.clone_from(&target.model);
+                std::borrow::Cow::Owned(other)
+            };
             let outcome = self.first_event(&target.provider, &attempt).await;
             let failed = match &outcome {
                 Ok(_) => None,

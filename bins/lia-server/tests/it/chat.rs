@@ -414,25 +414,9 @@ async fn stop_ends_the_turn_and_stores_the_partial_reply() {
             .to_owned();
 
         let bob = app.register("bob").await;
-        let foreign = app
-            .with_cookie(
-                reqwest::Method::POST,
-                &format!("/api/v1/chat/stream/{stream_id}/stop"),
-                &bob.token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let foreign = app.stop_turn(stream_id, &bob.token).await;
         assert_eq!(foreign.status(), 404);
-        let stopped = app
-            .with_cookie(
-                reqwest::Method::POST,
-                &format!("/api/v1/chat/stream/{stream_id}/stop"),
-                &ada.token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let stopped = app.stop_turn(stream_id, &ada.token).await;
         assert_eq!(stopped.status(), 200);
         while let Some(chunk) = chunks.next().await {
             body.push_str(&String::from_utf8_lossy(&chunk.unwrap()));

@@ -323,15 +323,7 @@ async fn a_stop_ends_a_turn_whose_provider_has_not_answered_yet() {
         let start = &parse_frames(&seen[..seen.find("\n\n").unwrap() + 2])[0];
         let stream_id = start.data["stream_id"].as_str().unwrap().to_owned();
         let id = start.data["conversation_id"].as_str().unwrap().to_owned();
-        let stopped = app
-            .with_cookie(
-                reqwest::Method::POST,
-                &format!("/api/v1/chat/stream/{stream_id}/stop"),
-                &ada.token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let stopped = app.stop_turn(&stream_id, &ada.token).await;
         assert_eq!(stopped.status(), 200);
         let rest = tokio::time::timeout(std::time::Duration::from_secs(10), response.text())
             .await

@@ -56,15 +56,7 @@ async fn a_turn_is_resumed_and_stopped_through_another_instance() {
     frames_until(&mut resumed, 1, &mut live).await;
 
     // A stop through the other instance reaches the one generating.
-    let stopped = second
-        .with_cookie(
-            reqwest::Method::POST,
-            &format!("/api/v1/chat/stream/{stream_id}/stop"),
-            &ada.token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let stopped = second.stop_turn(&stream_id, &ada.token).await;
     assert_eq!(stopped.status(), 200);
     while let Some(chunk) = resumed.chunk().await.unwrap() {
         live.push_str(&String::from_utf8_lossy(&chunk));
