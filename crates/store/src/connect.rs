@@ -17,6 +17,14 @@ use crate::error::StoreError;
 pub struct StoreConfig {
     /// `postgres://...` or `sqlite://...`; when unset, the SQLite file at `sqlite_path`.
     pub database_url: Option<lia_domain::SecretUrl>,
+    /// Where migrations run (`DATABASE_MIGRATION_URL`): a connection with a session of its
+    /// own, PostgreSQL itself or a session-mode pooler. Defaults to `database_url`; required
+    /// when `pooler` is `transaction`, since migrations hold a session lock.
+    pub migration_url: Option<lia_domain::SecretUrl>,
+    /// What sits between Lia and PostgreSQL: `none` (PostgreSQL itself, or a session-mode
+    /// pooler) or `transaction` (PgBouncer's `pool_mode = transaction` and its kin), where
+    /// every unit of work is a transaction and no prepared statement outlives it.
+    pub pooler: crate::Pooler,
     /// The SQLite file used when no URL is set, created if missing.
     pub sqlite_path: String,
     /// Most pooled connections.
@@ -34,8 +42,8 @@ pub struct StoreConfig {
     pub sqlite_write_wait_ms: u64,
     /// PostgreSQL's `statement_timeout` for every statement, in milliseconds (0: none). A
     /// statement that runs longer is cancelled and reported as unavailable (503). Sent as a
-    /// connection option; behind PgBouncer in transaction mode, set it on the role instead
-    /// (`ALTER ROLE ... SET statement_timeout`) and leave this at 0.
+    /// connection option, or with `pooler = "transaction"` as `SET LOCAL` at the start of
+    /// every transaction.
     pub statement_timeout_ms: u64,
     /// Log every statement at debug level.
     pub log_statements: bool,
@@ -45,6 +53,8 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             database_url: None,
+            migration_url: None,
+            pooler: crate::Pooler::None,
             sqlite_path: "lia.db".to_owned(),
             max_connections: 10,
             min_connections: 1,
@@ -82,6 +92,7 @@ impl StoreConfig {
         let mut options = ConnectOptions::new(self.url());
         let busy_timeout = Duration::from_secs(self.sqlite_busy_timeout_secs);
         let statement_timeout = self.statement_timeout_ms;
+        let pooled = self.pooler == crate::Pooler::Transaction;
         options
             .max_connections(max_connections)
             .min_connections(self.min_connections.min(max_connections))
@@ -98,7 +109,13 @@ impl StoreConfig {
                     .busy_timeout(busy_timeout)
             })
             .map_sqlx_postgres_opts(move |postgres| {
-                if statement_timeout == 0 {
+                if pooled {
+                    // No prepared statement survives a transaction (see `session`), and no
+                    // startup parameter a pooler would refuse: the timeout is `SET LOCAL`.
+                    postgres
+                        .statement_cache_capacity(0)
+                        .extra_float_digits(None)
+                } else if statement_timeout == 0 {
                     postgres
                 } else {
                     postgres.options([("statement_timeout", format!("{statement_timeout}ms"))])

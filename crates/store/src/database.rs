@@ -7,14 +7,20 @@
 //! bounds the wait for it by the pool's acquire timeout (`sqlite_write_wait_ms`), which
 //! reports [`RepositoryError::Unavailable`](lia_domain::RepositoryError) rather than waiting
 //! without limit. On PostgreSQL both paths are the same pool.
+//!
+//! Repositories run their work in a [`Session`]: the pool itself, or behind a
+//! transaction-mode pooler a transaction that pins one server (see [`crate::session`]).
+//! Migrations run on their own connection (`migration_url`), under a lock, so that several
+//! instances starting together migrate once.
 
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend};
 use uuid::Uuid;
 
 use crate::connect::{StoreConfig, connect_with};
-use crate::error::StoreError;
+use crate::error::{StoreError, repository_error};
+use crate::session::{Pooler, Session};
 use crate::{SqlConversationRepository, SqlUserRepository};
 
 /// Reads and writes of one database. Cheap to clone.
@@ -24,7 +30,13 @@ pub struct Database {
     writes: DatabaseConnection,
     /// Whether both paths are the same pool.
     shared: bool,
+    /// The settings it was opened with (pooler, timeouts, where migrations run).
+    config: StoreConfig,
 }
+
+/// The PostgreSQL advisory lock that serialises migrations across instances (any constant
+/// no other application on the database uses: "lia_migr" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6c69_615f_6d69_6772;
 
 impl Database {
     /// Opens the pools described by `config`.
@@ -34,7 +46,10 @@ impl Database {
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         let reads = connect_with(config, config.max_connections, None).await?;
         if reads.get_database_backend() != DbBackend::Sqlite {
-            return Ok(Self::from_connection(reads));
+            return Ok(Self {
+                config: config.clone(),
+                ..Self::from_connection(reads)
+            });
         }
         let writes = connect_with(
             config,
@@ -46,6 +61,7 @@ impl Database {
             reads,
             writes,
             shared: false,
+            config: config.clone(),
         })
     }
 
@@ -56,7 +72,51 @@ impl Database {
             reads: connection.clone(),
             writes: connection,
             shared: true,
+            config: StoreConfig::default(),
         }
+    }
+
+    /// The same database, its units of work made safe behind `pooler` (for tests and tools
+    /// that build a [`Database`] from a connection).
+    #[must_use]
+    pub fn behind(mut self, pooler: Pooler) -> Self {
+        self.config.pooler = pooler;
+        self
+    }
+
+    /// A unit of work on the read pool; end it with [`Session::end`].
+    pub(crate) async fn read_session(&self) -> Result<Session<'_>, lia_domain::RepositoryError> {
+        Session::open(
+            &self.reads,
+            self.config.pooler,
+            self.config.statement_timeout_ms,
+        )
+        .await
+        .map_err(repository_error)
+    }
+
+    /// A unit of work on the write path; end it with [`Session::end`].
+    pub(crate) async fn write_session(&self) -> Result<Session<'_>, lia_domain::RepositoryError> {
+        Session::open(
+            &self.writes,
+            self.config.pooler,
+            self.config.statement_timeout_ms,
+        )
+        .await
+        .map_err(repository_error)
+    }
+
+    /// A transaction on the write path, ready for work behind the configured pooler.
+    pub(crate) async fn begin_writes(
+        &self,
+    ) -> Result<DatabaseTransaction, lia_domain::RepositoryError> {
+        crate::session::begin(
+            &self.writes,
+            self.config.pooler,
+            self.config.statement_timeout_ms,
+        )
+        .await
+        .map_err(repository_error)
     }
 
     /// Calls `callback` after every statement on either path (statement counts in tests,
@@ -114,12 +174,39 @@ impl Database {
         crate::SqlUsageRepository::new(self.clone())
     }
 
-    /// Applies every pending migration on the write path.
+    /// Applies every pending migration. On PostgreSQL it runs on one connection of its own
+    /// to `migration_url` (or `database_url`), holding an advisory lock, so that instances
+    /// starting together migrate once: the others wait for the lock, then find nothing to
+    /// do. On SQLite it runs on the write path.
     ///
     /// # Errors
-    /// [`StoreError::Migrate`] when a migration fails.
+    /// [`StoreError::Connect`] when the migration connection cannot be opened,
+    /// [`StoreError::Migrate`] when a migration fails, [`StoreError::MigrationUrlRequired`]
+    /// behind a transaction-mode pooler without a `migration_url`.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        crate::connect::migrate(&self.writes).await
+        if self.writes.get_database_backend() != DbBackend::Postgres {
+            return crate::connect::migrate(&self.writes).await;
+        }
+        let url = match (&self.config.migration_url, self.config.pooler) {
+            (Some(url), _) => url.clone(),
+            (None, Pooler::None) => match &self.config.database_url {
+                Some(url) => url.clone(),
+                // Built from a connection (tests, tools): its pool is the only path.
+                None => return crate::connect::migrate(&self.writes).await,
+            },
+            (None, Pooler::Transaction) => return Err(StoreError::MigrationUrlRequired),
+        };
+        let config = StoreConfig {
+            database_url: Some(url),
+            pooler: Pooler::None,
+            min_connections: 0,
+            ..self.config.clone()
+        };
+        // One connection: the lock, the migrations and the unlock share its session.
+        let connection = connect_with(&config, 1, None).await?;
+        let outcome = migrate_locked(&connection).await;
+        let _ = connection.close().await;
+        outcome
     }
 
     /// The random id this database was given when its schema was created: cache keys carry
@@ -129,16 +216,34 @@ impl Database {
     /// [`StoreError::Query`] when it cannot be read (the schema is not migrated).
     pub async fn identity(&self) -> Result<Uuid, StoreError> {
         use sea_orm::EntityTrait;
-        crate::entities::identity::Entity::find()
-            .one(&self.reads)
-            .await
-            .map_err(StoreError::Query)?
-            .map(|row| row.id)
-            .ok_or_else(|| {
-                StoreError::Query(sea_orm::DbErr::RecordNotFound(
-                    "lia_identity holds no row".into(),
-                ))
-            })
+        let session = Session::open(
+            &self.reads,
+            self.config.pooler,
+            self.config.statement_timeout_ms,
+        )
+        .await
+        .map_err(StoreError::Query)?;
+        let row = crate::entities::identity::Entity::find()
+            .one(&session)
+            .await;
+        let row = match (session, row) {
+            (Session::Pinned(transaction), Ok(row)) => {
+                transaction.commit().await.map_err(StoreError::Query)?;
+                row
+            }
+            (_, row) => row.map_err(StoreError::Query)?,
+        };
+        row.map(|row| row.id).ok_or_else(|| {
+            StoreError::Query(sea_orm::DbErr::RecordNotFound(
+                "lia_identity holds no row".into(),
+            ))
+        })
+    }
+
+    /// The settings this database was opened with.
+    #[must_use]
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
     }
 
     /// Closes both pools.
@@ -148,4 +253,19 @@ impl Database {
         }
         let _ = self.reads.clone().close().await;
     }
+}
+
+/// Migrates on `connection` (a pool of one) while holding [`MIGRATION_LOCK`]. The lock is a
+/// session lock: should this process die, PostgreSQL releases it with the connection.
+async fn migrate_locked(connection: &DatabaseConnection) -> Result<(), StoreError> {
+    let lock = |sql: &'static str| async move {
+        connection
+            .execute_unprepared(&format!("{sql}({MIGRATION_LOCK})"))
+            .await
+            .map_err(StoreError::Migrate)
+    };
+    lock("SELECT pg_advisory_lock").await?;
+    let outcome = crate::connect::migrate(connection).await;
+    lock("SELECT pg_advisory_unlock").await?;
+    outcome
 }

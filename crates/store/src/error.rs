@@ -18,6 +18,11 @@ pub enum StoreError {
     /// A migration failed.
     #[error("database migration failed")]
     Migrate(#[source] DbErr),
+    /// Behind a transaction-mode pooler, migrations need a connection with a session.
+    #[error(
+        "database.pooler is \"transaction\": set database.migration_url (DATABASE_MIGRATION_URL) to PostgreSQL itself or a session-mode pooler, where migrations run"
+    )]
+    MigrationUrlRequired,
     /// A query failed.
     #[error("database query failed")]
     Query(#[source] DbErr),

@@ -1,6 +1,11 @@
 //! Test support (feature `testing`): a scratch PostgreSQL database per test, created on the
 //! server named by `LIA_TEST_DATABASE_URL`, so tests run in parallel without sharing state.
 //! Databases a crashed test left behind are dropped after an hour.
+//!
+//! `LIA_TEST_POOLER_URL` names a transaction-mode pooler (PgBouncer's `pool_mode =
+//! transaction`) in front of that server that passes any database name through:
+//! [`ScratchDatabase::create_behind_pooler`] creates the database on the server and reaches
+//! it through the pooler, migrating directly, as a scaled-out deployment does.
 #![expect(
     clippy::expect_used,
     reason = "test support: an unreachable test server should fail loudly"
@@ -10,12 +15,24 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 
 /// The environment variable naming the test server (any database on it).
 pub const TEST_DATABASE_URL: &str = "LIA_TEST_DATABASE_URL";
+/// The environment variable naming a transaction-mode pooler in front of the test server.
+pub const TEST_POOLER_URL: &str = "LIA_TEST_POOLER_URL";
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
 
 /// A scratch database; call [`ScratchDatabase::drop_database`] when done.
 #[derive(Debug, Clone)]
 pub struct ScratchDatabase {
-    /// Its URL.
+    /// Its URL, through the pooler when there is one.
     pub url: String,
+    /// Its URL on PostgreSQL itself, when `url` goes through a pooler.
+    pub migration_url: Option<String>,
+    /// What `url` points at.
+    pub pooler: crate::Pooler,
     admin_url: String,
     name: String,
 }
@@ -26,16 +43,33 @@ impl ScratchDatabase {
     /// # Panics
     /// When the variable is set but the server cannot be reached or refuses.
     pub async fn create() -> Option<Self> {
-        let admin_url = std::env::var(TEST_DATABASE_URL)
-            .ok()
-            .filter(|url| !url.trim().is_empty())?;
+        Self::create_on(variable(TEST_DATABASE_URL)?, None).await
+    }
+
+    /// A new empty database on the test server, reached through the transaction-mode pooler
+    /// at `LIA_TEST_POOLER_URL`; `None` unless both variables are set.
+    ///
+    /// # Panics
+    /// When the variables are set but the server cannot be reached or refuses.
+    pub async fn create_behind_pooler() -> Option<Self> {
+        let direct = variable(TEST_DATABASE_URL)?;
+        Self::create_on(variable(TEST_POOLER_URL)?, Some(direct)).await
+    }
+
+    async fn create_on(url: String, direct: Option<String>) -> Option<Self> {
+        let pooler = if direct.is_some() {
+            crate::Pooler::Transaction
+        } else {
+            crate::Pooler::None
+        };
+        let admin_url = direct.clone().unwrap_or_else(|| url.clone());
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let name = format!("lia_test_{now}_{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(&admin_url)
             .await
-            .expect("LIA_TEST_DATABASE_URL must be reachable");
+            .expect("the test database server must be reachable");
         drop_stale(&admin, now).await;
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -43,10 +77,29 @@ impl ScratchDatabase {
             .expect("CREATE DATABASE");
         let _ = admin.close().await;
         Some(Self {
-            url: with_database(&admin_url, &name),
+            url: with_database(&url, &name),
+            migration_url: direct.map(|direct| with_database(&direct, &name)),
+            pooler,
             admin_url,
             name,
         })
+    }
+
+    /// Its URL on PostgreSQL itself: for a test's own queries and for migrations.
+    #[must_use]
+    pub fn direct_url(&self) -> &str {
+        self.migration_url.as_deref().unwrap_or(&self.url)
+    }
+
+    /// Settings that reach it as an app would: through the pooler, migrating directly.
+    #[must_use]
+    pub fn store_config(&self) -> crate::StoreConfig {
+        crate::StoreConfig {
+            database_url: Some(self.url.clone().into()),
+            migration_url: self.migration_url.clone().map(Into::into),
+            pooler: self.pooler,
+            ..crate::StoreConfig::default()
+        }
     }
 
     /// Drops the database, closing whatever still uses it.

@@ -102,16 +102,20 @@ impl UsageRepository for SqlUsageRepository {
         to: Date,
     ) -> Result<Vec<UsageRow>, RepositoryError> {
         use usage_daily::Column;
+        let session = self.database.read_session().await?;
         let rows = usage_daily::Entity::find()
             .filter(Column::UserId.eq(user_id.0))
             .filter(Column::Day.between(day_key(from)?, day_key(to)?))
             .order_by_asc(Column::Day)
             .order_by_asc(Column::Provider)
             .order_by_asc(Column::Model)
-            .all(self.database.reads())
+            .all(&session)
             .await
-            .map_err(repository_error)?;
-        rows.into_iter()
+            .map_err(repository_error);
+        session
+            .end(rows)
+            .await?
+            .into_iter()
             .map(|row| {
                 Ok(UsageRow {
                     day: Date::parse(&row.day, DAY).map_err(|e| corrupt("usage_daily.day", e))?,
@@ -129,7 +133,8 @@ impl UsageRepository for SqlUsageRepository {
     #[tracing::instrument(skip_all)]
     async fn tokens_spent(&self, user_id: UserId, day: Date) -> Result<u64, RepositoryError> {
         use usage_daily::Column;
-        let spent: Option<Option<i64>> = usage_daily::Entity::find()
+        let session = self.database.read_session().await?;
+        let spent: Result<Option<Option<i64>>, _> = usage_daily::Entity::find()
             .select_only()
             .expr(
                 Expr::col(Column::PromptTokens)
@@ -140,19 +145,20 @@ impl UsageRepository for SqlUsageRepository {
             .filter(Column::UserId.eq(user_id.0))
             .filter(Column::Day.eq(day_key(day)?))
             .into_tuple()
-            .one(self.database.reads())
+            .one(&session)
             .await
-            .map_err(repository_error)?;
-        Ok(spent.flatten().map_or(0, count))
+            .map_err(repository_error);
+        Ok(session.end(spent).await?.flatten().map_or(0, count))
     }
 
     #[tracing::instrument(skip_all)]
     async fn quota_override(&self, user_id: UserId) -> Result<Option<u64>, RepositoryError> {
-        Ok(user_quota::Entity::find_by_id(user_id.0)
-            .one(self.database.reads())
+        let session = self.database.read_session().await?;
+        let row = user_quota::Entity::find_by_id(user_id.0)
+            .one(&session)
             .await
-            .map_err(repository_error)?
-            .map(|row| count(row.daily_tokens)))
+            .map_err(repository_error);
+        Ok(session.end(row).await?.map(|row| count(row.daily_tokens)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -161,14 +167,13 @@ impl UsageRepository for SqlUsageRepository {
         user_id: UserId,
         daily_tokens: Option<u64>,
     ) -> Result<(), RepositoryError> {
-        let connection = self.database.writes();
-        match daily_tokens {
-            None => {
-                user_quota::Entity::delete_by_id(user_id.0)
-                    .exec(connection)
-                    .await
-                    .map_err(repository_error)?;
-            }
+        let session = self.database.write_session().await?;
+        let connection = &session;
+        let outcome = match daily_tokens {
+            None => user_quota::Entity::delete_by_id(user_id.0)
+                .exec(connection)
+                .await
+                .map(drop),
             Some(tokens) => {
                 let row = user_quota::ActiveModel {
                     user_id: Set(user_id.0),
@@ -182,9 +187,9 @@ impl UsageRepository for SqlUsageRepository {
                     )
                     .exec_without_returning(connection)
                     .await
-                    .map_err(repository_error)?;
+                    .map(drop)
             }
-        }
-        Ok(())
+        };
+        session.end(outcome.map_err(repository_error)).await
     }
 }

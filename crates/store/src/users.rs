@@ -34,6 +34,7 @@ impl UserRepository for SqlUserRepository {
     #[tracing::instrument(skip_all)]
     async fn create(&self, new_user: NewUser) -> Result<User, RepositoryError> {
         let now = to_db(lia_domain::clock::now_utc());
+        let session = self.database.write_session().await?;
         let row = user::ActiveModel {
             email: Set(new_user.email.as_str().to_owned()),
             username: Set(new_user.username.as_str().to_owned()),
@@ -42,21 +43,22 @@ impl UserRepository for SqlUserRepository {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(self.database.writes())
+        .insert(&session)
         .await
-        .map_err(repository_error)?;
-        user_from_row(row)
+        .map_err(repository_error);
+        session.end(row).await.and_then(user_from_row)
     }
 
     #[tracing::instrument(skip(self))]
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
         // `all` rather than `one`: a bound `LIMIT` makes SQLite prepare the statement again
         // on every execution, and a primary-key lookup needs no limit.
-        let row = user::Entity::find_by_id(id.0)
-            .all(self.database.reads())
+        let session = self.database.read_session().await?;
+        let rows = user::Entity::find_by_id(id.0)
+            .all(&session)
             .await
-            .map_err(repository_error)?
-            .pop();
+            .map_err(repository_error);
+        let row = session.end(rows).await?.pop();
         row.map(user_from_row).transpose()
     }
 
@@ -65,11 +67,13 @@ impl UserRepository for SqlUserRepository {
         &self,
         email: &Email,
     ) -> Result<Option<UserCredentials>, RepositoryError> {
+        let session = self.database.read_session().await?;
         let row = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(self.database.reads())
+            .one(&session)
             .await
-            .map_err(repository_error)?;
+            .map_err(repository_error);
+        let row = session.end(row).await?;
         row.map(|row| {
             let password_hash = PasswordHash(row.hashed_password.clone());
             user_from_row(row).map(|user| UserCredentials {
@@ -82,16 +86,17 @@ impl UserRepository for SqlUserRepository {
 
     #[tracing::instrument(skip_all)]
     async fn exists(&self, email: &Email, username: &Username) -> Result<bool, RepositoryError> {
+        let session = self.database.read_session().await?;
         let n_matching = user::Entity::find()
             .filter(
                 Condition::any()
                     .add(user::Column::Email.eq(email.as_str()))
                     .add(user::Column::Username.eq(username.as_str())),
             )
-            .count(self.database.reads())
+            .count(&session)
             .await
-            .map_err(repository_error)?;
-        Ok(n_matching > 0)
+            .map_err(repository_error);
+        Ok(session.end(n_matching).await? > 0)
     }
 
     #[tracing::instrument(skip(self, hash))]
@@ -100,6 +105,7 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         hash: PasswordHash,
     ) -> Result<(), RepositoryError> {
+        let session = self.database.write_session().await?;
         let result = user::Entity::update_many()
             .col_expr(user::Column::HashedPassword, hash.0.into())
             .col_expr(
@@ -107,9 +113,10 @@ impl UserRepository for SqlUserRepository {
                 to_db(lia_domain::clock::now_utc()).into(),
             )
             .filter(user::Column::Id.eq(id.0))
-            .exec(self.database.writes())
+            .exec(&session)
             .await
-            .map_err(repository_error)?;
+            .map_err(repository_error);
+        let result = session.end(result).await?;
         if result.rows_affected == 0 {
             return Err(RepositoryError::NotFound);
         }

@@ -38,7 +38,9 @@ impl ConversationRepository for SqlConversationRepository {
         user_id: UserId,
         page: HistoryPage,
     ) -> Result<Vec<ConversationSummary>, RepositoryError> {
-        history::load(self.database.reads(), user_id, page).await
+        let session = self.database.read_session().await?;
+        let outcome = history::load(&session, user_id, page).await;
+        session.end(outcome).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -48,39 +50,47 @@ impl ConversationRepository for SqlConversationRepository {
         id: ConversationId,
         window: MessageWindow,
     ) -> Result<ConversationPage, RepositoryError> {
-        detail::load(self.database.reads(), user_id, id, window).await
+        let session = self.database.read_session().await?;
+        let outcome = detail::load(&session, user_id, id, window).await;
+        session.end(outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %turn.user_id))]
     async fn start_turn(&self, turn: NewTurn) -> Result<StartedTurn, RepositoryError> {
-        turns::start(self.database.writes(), turn).await
+        turns::start(&self.database, turn).await
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
     async fn finish_turn(&self, turn: FinishedTurn) -> Result<FinishOutcome, RepositoryError> {
-        turns::finish(self.database.writes(), turn).await
+        turns::finish(&self.database, turn).await
     }
 
     #[tracing::instrument(skip(self))]
     async fn active_turns(&self) -> Result<Vec<ActiveTurn>, RepositoryError> {
-        turns::active_turns(self.database.reads(), None).await
+        let session = self.database.read_session().await?;
+        let outcome = turns::active_turns(&session, None).await;
+        session.end(outcome).await
     }
 
     #[tracing::instrument(skip(self))]
     async fn active_turn(&self, stream_id: &str) -> Result<Option<ActiveTurn>, RepositoryError> {
-        Ok(turns::active_turns(self.database.reads(), Some(stream_id))
-            .await?
-            .pop())
+        let session = self.database.read_session().await?;
+        let outcome = turns::active_turns(&session, Some(stream_id)).await;
+        session.end(outcome).await.map(|mut turns| turns.pop())
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete(&self, user_id: UserId, id: ConversationId) -> Result<(), RepositoryError> {
-        changes::delete(self.database.writes(), user_id, id).await
+        let session = self.database.write_session().await?;
+        let outcome = changes::delete(&session, user_id, id).await;
+        session.end(outcome).await
     }
 
     #[tracing::instrument(skip(self))]
     async fn delete_all(&self, user_id: UserId) -> Result<u64, RepositoryError> {
-        changes::delete_all(self.database.writes(), user_id).await
+        let session = self.database.write_session().await?;
+        let outcome = changes::delete_all(&session, user_id).await;
+        session.end(outcome).await
     }
 
     #[tracing::instrument(skip(self, title))]
@@ -90,7 +100,9 @@ impl ConversationRepository for SqlConversationRepository {
         id: ConversationId,
         title: Title,
     ) -> Result<Conversation, RepositoryError> {
-        changes::rename(self.database.writes(), user_id, id, title).await
+        let session = self.database.write_session().await?;
+        let outcome = changes::rename(&session, user_id, id, title).await;
+        session.end(outcome).await
     }
 }
 

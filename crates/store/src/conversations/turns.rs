@@ -19,22 +19,23 @@ use lia_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use time::OffsetDateTime;
 
 use super::sub_query;
+use crate::database::Database;
 use crate::entities::{active_turn, conversation, message};
 use crate::error::{corrupt, repository_error, user_write_error};
 use crate::mapping::{conversation_from_row, to_json};
 use crate::timestamps::{after_at, from_db, to_db};
 
 pub(super) async fn start(
-    connection: &DatabaseConnection,
+    database: &Database,
     turn: NewTurn,
 ) -> Result<StartedTurn, RepositoryError> {
-    let transaction = connection.begin().await.map_err(repository_error)?;
+    let transaction = database.begin_writes().await?;
     let now = to_db(now_utc());
     let (mut row, created, recent) = match turn.conversation_id {
         Some(id) => {
@@ -136,10 +137,10 @@ struct FinishingRow {
 }
 
 pub(super) async fn finish(
-    connection: &DatabaseConnection,
+    database: &Database,
     turn: FinishedTurn,
 ) -> Result<FinishOutcome, RepositoryError> {
-    let transaction = connection.begin().await.map_err(repository_error)?;
+    let transaction = database.begin_writes().await?;
     let claimed = active_turn::Entity::delete_by_id(turn.stream_id.clone())
         .exec(&transaction)
         .await
@@ -173,7 +174,7 @@ pub(super) async fn finish(
         .expr_as(sub_query(latest), "latest")
         .filter(conversation::Column::Id.eq(turn.conversation_id.0))
         .filter(conversation::Column::UserId.eq(turn.user_id.0));
-    if connection.get_database_backend() == DbBackend::Postgres {
+    if transaction.get_database_backend() == DbBackend::Postgres {
         // Overlapping turns of one conversation apply their updates one after the other.
         select = select.lock(LockType::Update);
     }

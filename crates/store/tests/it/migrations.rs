@@ -32,3 +32,58 @@ async fn migrations_roll_back_and_reapply() {
         db.finish().await;
     }
 }
+
+/// Instances that start together on a new database migrate it once: the others wait for the
+/// migration lock, then find nothing to do. Directly and behind a transaction-mode pooler
+/// (where migrations take the session-capable `migration_url`).
+#[tokio::test]
+async fn instances_starting_together_migrate_once() {
+    use lia_store::testing::ScratchDatabase;
+    use lia_store::{Database, StoreConfig};
+
+    let scratches = [
+        ScratchDatabase::create().await,
+        ScratchDatabase::create_behind_pooler().await,
+    ];
+    let mut tried = 0;
+    for scratch in scratches.into_iter().flatten() {
+        tried += 1;
+        let config = StoreConfig {
+            max_connections: 2,
+            min_connections: 0,
+            ..scratch.store_config()
+        };
+        let starts = (0..6).map(|_| {
+            let config = config.clone();
+            tokio::spawn(async move {
+                let database = Database::open(&config).await.unwrap();
+                let outcome = database.migrate().await;
+                database.close().await;
+                outcome
+            })
+        });
+        for outcome in futures::future::join_all(starts).await {
+            outcome.unwrap().expect("every instance starts");
+        }
+        let direct = Database::open(&StoreConfig {
+            database_url: Some(scratch.direct_url().to_owned().into()),
+            ..StoreConfig::default()
+        })
+        .await
+        .unwrap();
+        let applied = Migrator::get_applied_migrations(direct.writes())
+            .await
+            .unwrap();
+        assert_eq!(
+            applied.len(),
+            Migrator::migrations().len(),
+            "{}",
+            scratch.url
+        );
+        direct.close().await;
+        scratch.drop_database().await;
+    }
+    if tried == 0 {
+        println!("LIA_TEST_DATABASE_URL is not set: skipping concurrent migrations");
+    }
+}

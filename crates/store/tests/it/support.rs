@@ -169,11 +169,19 @@ pub(crate) fn model_info() -> ModelInfo {
     }
 }
 
-/// SQLite, plus PostgreSQL when `LIA_TEST_DATABASE_URL` is set.
+/// SQLite, plus PostgreSQL when `LIA_TEST_DATABASE_URL` is set, plus PostgreSQL behind a
+/// transaction-mode pooler when `LIA_TEST_POOLER_URL` is set too.
 pub(crate) async fn backends() -> Vec<TestDb> {
     let mut backends = vec![sqlite().await];
-    if let Some(postgres) = postgres().await {
-        backends.push(postgres);
+    match postgres().await {
+        Some(postgres) => backends.push(postgres),
+        None => println!("LIA_TEST_DATABASE_URL is not set: skipping PostgreSQL"),
+    }
+    match behind_pooler().await {
+        Some(pooled) => backends.push(pooled),
+        None => println!(
+            "LIA_TEST_POOLER_URL (with LIA_TEST_DATABASE_URL) is not set: skipping PostgreSQL behind a transaction-mode pooler"
+        ),
     }
     backends
 }
@@ -191,27 +199,51 @@ async fn sqlite() -> TestDb {
 }
 
 /// A fresh, migrated database on the test server, named so stale ones can be recognised.
+/// A fresh, migrated database on the test server.
 async fn postgres() -> Option<TestDb> {
-    let connection = empty_postgres().await?;
-    let (connection, cleanup) = connection;
-    lia_store::migrate(&connection).await.unwrap();
-    Some(with_repositories(
-        "postgres",
-        Database::from_connection(connection),
-        cleanup,
-    ))
+    on_postgres("postgres", ScratchDatabase::create().await?).await
+}
+
+/// The same behind the transaction-mode pooler at `LIA_TEST_POOLER_URL`: the repositories go
+/// through it, the test's own queries straight to PostgreSQL.
+async fn behind_pooler() -> Option<TestDb> {
+    on_postgres(
+        "postgres behind pgbouncer",
+        ScratchDatabase::create_behind_pooler().await?,
+    )
+    .await
+}
+
+async fn on_postgres(name: &'static str, scratch: ScratchDatabase) -> Option<TestDb> {
+    let config = StoreConfig {
+        max_connections: 4,
+        min_connections: 0,
+        ..scratch.store_config()
+    };
+    let database = Database::open(&config).await.unwrap();
+    database.migrate().await.unwrap();
+    let mut db = with_repositories(name, database, Cleanup::Postgres(scratch.clone()));
+    if scratch.migration_url.is_some() {
+        db.connection = direct(&scratch).await;
+    }
+    Some(db)
+}
+
+/// A pool straight to PostgreSQL, past any pooler.
+async fn direct(scratch: &ScratchDatabase) -> DatabaseConnection {
+    let config = StoreConfig {
+        database_url: Some(scratch.direct_url().to_owned().into()),
+        max_connections: 4,
+        min_connections: 0,
+        ..StoreConfig::default()
+    };
+    lia_store::connect(&config).await.unwrap()
 }
 
 /// A fresh, empty (unmigrated) PostgreSQL database, or `None` without a test server.
 pub(crate) async fn empty_postgres() -> Option<(DatabaseConnection, Cleanup)> {
     let scratch = ScratchDatabase::create().await?;
-    let config = StoreConfig {
-        database_url: Some(scratch.url.clone().into()),
-        max_connections: 4,
-        min_connections: 0,
-        ..StoreConfig::default()
-    };
-    let connection = lia_store::connect(&config).await.unwrap();
+    let connection = direct(&scratch).await;
     Some((connection, Cleanup::Postgres(scratch)))
 }
 
