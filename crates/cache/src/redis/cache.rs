@@ -53,12 +53,7 @@ impl ConversationCache for RedisCache {
         page: HistoryPage,
     ) -> Cached<Vec<ConversationSummary>> {
         let keys = &self.redis.keys;
-        let script_keys = vec![
-            keys.history(user_id),
-            keys.history_meta(user_id),
-            keys.history_info(user_id),
-            keys.generation(user_id),
-        ];
+        let script_keys = keys.history_group(user_id);
         let args = vec![
             page.offset().to_string(),
             page.limit().to_string(),
@@ -125,12 +120,7 @@ impl ConversationCache for RedisCache {
             args.push(summary.id.to_string());
             args.push(serde_json::to_string(&SummaryJson::from(summary)).unwrap_or_default());
         }
-        let script_keys = vec![
-            keys.history(user_id),
-            keys.history_meta(user_id),
-            keys.history_info(user_id),
-            keys.generation(user_id),
-        ];
+        let script_keys = keys.history_group(user_id);
         self.redis
             .bounded(
                 "fill_history",
@@ -165,10 +155,7 @@ impl ConversationCache for RedisCache {
     ) -> Cached<ConversationPage> {
         let keys = &self.redis.keys;
         let cacheable = matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 });
-        let script_keys = vec![
-            keys.detail(user_id, id, window.limit()),
-            keys.generation(user_id),
-        ];
+        let script_keys = keys.detail_group(user_id, id, window.limit());
         let call = DETAIL_SCRIPT.evalsha_with_reload::<(Option<String>, String), _, _>(
             self.redis.pool.next(),
             script_keys,
@@ -202,10 +189,7 @@ impl ConversationCache for RedisCache {
         let owner = page.conversation.user_id;
         let keys = &self.redis.keys;
         let json = serde_json::to_string(&DetailJson::new(token.0, page)).unwrap_or_default();
-        let script_keys = vec![
-            keys.detail(owner, page.conversation.id, window.limit()),
-            keys.generation(owner),
-        ];
+        let script_keys = keys.detail_group(owner, page.conversation.id, window.limit());
         let args = vec![
             token.0.to_string(),
             json,
@@ -236,14 +220,11 @@ impl ConversationCache for RedisCache {
     async fn invalidate_history(&self, user_id: UserId) {
         let keys = &self.redis.keys;
         let transaction = self.redis.pool.multi();
+        // One slot: the history keys and the generation, bumped so fills in flight are void.
+        let mut cached = keys.history_group(user_id);
+        cached.retain(|key| *key != keys.generation(user_id));
         let _: Result<(), _> = transaction.incr(keys.generation(user_id)).await;
-        let _: Result<(), _> = transaction
-            .del(vec![
-                keys.history(user_id),
-                keys.history_meta(user_id),
-                keys.history_info(user_id),
-            ])
-            .await;
+        let _: Result<(), _> = transaction.del(cached).await;
         self.redis
             .bounded("invalidate_history", transaction.exec::<Value>(true))
             .await;

@@ -53,6 +53,22 @@ impl Keys {
         format!("{}detail:{{u:{user}}}:{id}:{limit}", self.prefix)
     }
 
+    /// The keys the history scripts and the history invalidation touch together: one
+    /// user's, so one hash slot.
+    pub(crate) fn history_group(&self, user: UserId) -> Vec<String> {
+        vec![
+            self.history(user),
+            self.history_meta(user),
+            self.history_info(user),
+            self.generation(user),
+        ]
+    }
+
+    /// The keys the detail scripts touch together: one user's, so one hash slot.
+    pub(crate) fn detail_group(&self, user: UserId, id: ConversationId, limit: u64) -> Vec<String> {
+        vec![self.detail(user, id, limit), self.generation(user)]
+    }
+
     pub(crate) fn rate_limit(&self, scope: RateLimitScope, key: &str) -> String {
         let scope = match scope {
             RateLimitScope::Auth => "auth",
@@ -86,6 +102,39 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fred::util::redis_keyslot;
+
+    fn one_slot(keys: &[String]) -> bool {
+        keys.windows(2)
+            .all(|pair| redis_keyslot(pair[0].as_bytes()) == redis_keyslot(pair[1].as_bytes()))
+    }
+
+    /// Redis Cluster refuses a script or transaction whose keys hash to different slots
+    /// (CROSSSLOT): every group of keys used together must share one.
+    #[test]
+    fn keys_used_together_share_one_cluster_slot() {
+        for prefix in ["lia:v1:", "lia:test:0af3:", ""] {
+            let keys = Keys::new(prefix);
+            let mut slots = std::collections::HashSet::new();
+            for n in 1..200 {
+                let user = UserId(n * 7_919);
+                let conversation = ConversationId::new_v7();
+                let history = keys.history_group(user);
+                let detail = keys.detail_group(user, conversation, 50);
+                assert!(one_slot(&history), "{history:?}");
+                assert!(one_slot(&detail), "{detail:?}");
+                assert!(one_slot(&[history[0].clone(), detail[0].clone()]));
+                let stream = format!("{}", uuid::Uuid::new_v4().simple());
+                assert!(one_slot(&[
+                    keys.stream(&stream),
+                    keys.stream_channel(&stream)
+                ]));
+                slots.insert(redis_keyslot(history[0].as_bytes()));
+            }
+            // Different users spread over the cluster rather than all landing on one node.
+            assert!(slots.len() > 150, "{} slots for 199 users", slots.len());
+        }
+    }
 
     #[test]
     fn keys_of_one_user_share_a_hash_tag() {

@@ -57,7 +57,21 @@ pub(crate) async fn redis_connection(url: &str, config: &CacheConfig) -> RedisCo
     redis
 }
 
-/// In-process, plus Redis when `LIA_TEST_REDIS_URL` is set.
+/// The test Redis Cluster, or `None` (saying so) when `LIA_TEST_REDIS_CLUSTER_URL` is not
+/// set. Redis Cluster refuses a script or transaction over keys of several slots, so every
+/// test on it checks the key schema's hash tags too.
+pub(crate) fn redis_cluster_url() -> Option<String> {
+    let url = std::env::var("LIA_TEST_REDIS_CLUSTER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        println!("LIA_TEST_REDIS_CLUSTER_URL is not set: skipping the Redis Cluster backend");
+    }
+    url
+}
+
+/// In-process, plus Redis when `LIA_TEST_REDIS_URL` is set, plus Redis Cluster when
+/// `LIA_TEST_REDIS_CLUSTER_URL` is set.
 pub(crate) async fn backends(limits: RateLimitConfig) -> Vec<Backend> {
     let config = config();
     let stats = Arc::new(CacheStats::default());
@@ -75,7 +89,12 @@ pub(crate) async fn backends(limits: RateLimitConfig) -> Vec<Backend> {
         other_instance: memory_buffer,
         stats,
     }];
-    if let Some(url) = redis_url() {
+    let redis = [
+        ("redis", redis_url()),
+        ("redis-cluster", redis_cluster_url()),
+    ];
+    for (name, url) in redis {
+        let Some(url) = url else { continue };
         let stats = Arc::new(CacheStats::default());
         let redis =
             RedisConnection::connect(&url, &config, Arc::clone(&stats), Duration::from_secs(5))
@@ -86,9 +105,9 @@ pub(crate) async fn backends(limits: RateLimitConfig) -> Vec<Backend> {
         let counted = Arc::clone(&buffer);
         let other = RedisStreamBuffer::new(redis_connection(&url, &config).await, 100, 60);
         backends.push(Backend {
-            name: "redis",
+            name,
             cache: Arc::new(RedisCache::new(redis.clone(), config.clone())),
-            limiter: Arc::new(RedisRateLimiter::new(redis, limits)),
+            limiter: Arc::new(RedisRateLimiter::new(redis, limits.clone())),
             buffer,
             buffer_work: Arc::new(move || counted.round_trips()),
             other_instance: Arc::new(other),

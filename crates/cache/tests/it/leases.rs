@@ -8,18 +8,22 @@ use lia_cache::{MemoryTurnLeases, RedisTurnLeases};
 use lia_domain::UserId;
 use lia_domain::ports::{Lease, TurnLeases};
 
-use crate::backends::{config, redis_connection, redis_url};
+use crate::backends::{config, redis_cluster_url, redis_connection, redis_url};
 
 /// Two instances' views of one lease store with `ttl`, and a name.
 async fn stores(ttl: Duration) -> Vec<(&'static str, Arc<dyn TurnLeases>, Arc<dyn TurnLeases>)> {
     let memory: Arc<dyn TurnLeases> = Arc::new(MemoryTurnLeases::new(ttl));
     let mut stores = vec![("memory", Arc::clone(&memory), memory)];
-    if let Some(url) = redis_url() {
+    for (name, url) in [
+        ("redis", redis_url()),
+        ("redis-cluster", redis_cluster_url()),
+    ] {
+        let Some(url) = url else { continue };
         let config = config();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap();
         let one = RedisTurnLeases::new(redis_connection(&url, &config).await, ttl_ms);
         let other = RedisTurnLeases::new(redis_connection(&url, &config).await, ttl_ms);
-        stores.push(("redis", Arc::new(one), Arc::new(other)));
+        stores.push((name, Arc::new(one), Arc::new(other)));
     }
     stores
 }
