@@ -181,6 +181,7 @@ const CONVENTIONAL: &[(&str, &str)] = &[
     ("COOKIE_SAMESITE", "http.cookie.same_site"),
     ("COOKIE_DOMAIN", "http.cookie.domain"),
     ("DATABASE_URL", "database.database_url"),
+    ("DATABASE_MIGRATION_URL", "database.migration_url"),
     ("REDIS_URL", "cache.redis_url"),
     ("JWT_SECRET", "auth.jwt_secret"),
     ("OPENAI_API_KEY", "llm.openai.api_key"),
@@ -308,6 +309,12 @@ impl Settings {
         if self.http.body_limit_bytes == 0 {
             return Err(SettingsError(
                 "http.body_limit_bytes must be positive".into(),
+            ));
+        }
+        if self.cache.key_prefix.contains(['{', '}']) {
+            // A brace would become every key's Redis Cluster hash tag: one slot for all.
+            return Err(SettingsError(
+                "cache.key_prefix must not contain { or }: keys carry their own hash tags".into(),
             ));
         }
         lia_api::TrustedProxies::parse(&self.http.trusted_proxies)
@@ -454,6 +461,31 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn the_pooler_and_the_migration_url_are_read() {
+        let settings = Settings::load(&env(&[
+            ("DATABASE_URL", "postgres://lia@pgbouncer:6432/lia"),
+            ("DATABASE_MIGRATION_URL", "postgres://lia@db:5432/lia"),
+            ("LIA__DATABASE__POOLER", "transaction"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.database.pooler, lia_store::Pooler::Transaction);
+        assert_eq!(
+            settings.database.migration_url.unwrap().expose(),
+            "postgres://lia@db:5432/lia"
+        );
+        let error = Settings::load(&env(&[("LIA__DATABASE__POOLER", "statement")])).unwrap_err();
+        assert!(error.to_string().contains("pooler"), "{error}");
+    }
+
+    #[test]
+    fn a_key_prefix_with_a_hash_tag_is_refused() {
+        let error =
+            Settings::load(&env(&[("LIA__CACHE__KEY_PREFIX", "lia:{shard}:")])).unwrap_err();
+        assert!(error.to_string().contains("cache.key_prefix"), "{error}");
+        assert!(Settings::load(&env(&[("LIA__CACHE__KEY_PREFIX", "lia:v2:")])).is_ok());
     }
 
     #[test]

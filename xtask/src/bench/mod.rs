@@ -10,6 +10,11 @@
 //! - `memory`: RSS per open idle stream (1,000 held open), and RSS after 100,000 turns.
 //! - `startup`: exec to the first answered request, ten starts on an already migrated
 //!   database.
+//! - `pair`: two servers on one PostgreSQL (and Redis), 64 concurrent offline turns split
+//!   between them for 10 s: turns/s, server CPU per turn, and the PostgreSQL server
+//!   connections open to the database (sampled), to compare a direct connection with a
+//!   transaction-mode pooler (`DATABASE_URL` through it, `DATABASE_MIGRATION_URL` direct,
+//!   `LIA__DATABASE__POOLER=transaction`). Not in the default set: it needs PostgreSQL.
 //! - `login`: failed-login time for an unknown email, an Argon2 account and a legacy bcrypt
 //!   account (not in the default set: it runs the production hashing cost).
 //!
@@ -17,6 +22,7 @@
 
 mod load;
 mod login;
+mod pair;
 mod process;
 mod raw;
 mod seed;
@@ -46,10 +52,10 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
     };
     if let Some(unknown) = selected
         .iter()
-        .find(|s| !["http", "sustained", "memory", "startup", "login"].contains(s))
+        .find(|s| !["http", "sustained", "memory", "startup", "login", "pair"].contains(s))
     {
         anyhow::bail!(
-            "unknown benchmark {unknown:?}: expected http, sustained, memory, startup or login"
+            "unknown benchmark {unknown:?}: expected http, sustained, memory, startup, login or pair"
         );
     }
     let root = std::env::current_dir()?;
@@ -67,6 +73,7 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
             "sustained" => run_sustained(&root, &database).await?,
             "startup" => run_startup(&root, &database).await?,
             "login" => login::run(&root, &database).await?,
+            "pair" => pair::run(&root, &database).await?,
             _ => run_memory(&root, &database).await?,
         };
         report.insert(name.to_owned(), section);

@@ -18,7 +18,11 @@ pub(crate) const USERS: usize = 32;
 
 #[derive(Clone)]
 pub(crate) struct Database {
+    /// What the server is given as `DATABASE_URL` (through a pooler, when there is one).
     pub(crate) url: Option<String>,
+    /// PostgreSQL itself: `DATABASE_MIGRATION_URL` when set, else `url`. Seeding and the
+    /// connection counts go there.
+    pub(crate) direct_url: Option<String>,
     pub(crate) sqlite_path: String,
     pub(crate) kind: &'static str,
     pub(crate) deep_conversation: ConversationId,
@@ -27,12 +31,16 @@ pub(crate) struct Database {
 
 pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
     let url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let direct_url = std::env::var("DATABASE_MIGRATION_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| url.clone());
     let sqlite_path = dir.join("lia-bench.db").display().to_string();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{sqlite_path}{suffix}"));
     }
     let config = StoreConfig {
-        database_url: url.clone().map(Into::into),
+        database_url: direct_url.clone().map(Into::into),
         sqlite_path: sqlite_path.clone(),
         ..StoreConfig::default()
     };
@@ -89,6 +97,7 @@ pub(crate) async fn prepare(dir: &Path) -> Result<Database> {
             "sqlite"
         },
         url,
+        direct_url,
         sqlite_path,
         deep_conversation,
         user_ids,

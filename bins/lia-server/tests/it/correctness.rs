@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     Backend, TestApp, backends, chat, error_message, frontend_body, parse_frames, spawn_apps,
-    spawn_apps_with, spawn_on, spawn_pair,
+    spawn_apps_with, spawn_on, spawn_pairs,
 };
 
 /// The conversation's stored cumulative sentiment state, as JSON.
@@ -266,39 +266,38 @@ async fn a_deleted_conversation_stays_deleted_when_a_late_turn_finishes() {
 
 #[tokio::test]
 async fn the_active_turn_cap_holds_across_two_instances() {
-    let Some((first, second)) = spawn_pair(|settings| {
+    for (first, second) in spawn_pairs(|settings| {
         settings.chat.turns.max_active_turns_per_user = 1;
         settings.llm.local.pace_ms = 200;
     })
     .await
-    else {
-        return;
-    };
-    let ada = first.register("ada").await;
-    let generating = chat(
-        &first,
-        &ada.token,
-        &frontend_body("Tell me a long story", None),
-    )
-    .await;
-    assert_eq!(generating.status(), 200);
-    let refused = chat(&second, &ada.token, &frontend_body("and another", None)).await;
-    assert_eq!(
-        refused.status(),
-        429,
-        "the cap counts turns on every instance"
-    );
-    assert!(refused.headers().contains_key("retry-after"));
-    let bob = second.register("bob").await;
-    assert_eq!(
-        chat(&second, &bob.token, &frontend_body("mine", None))
-            .await
-            .status(),
-        200
-    );
-    drop(generating);
-    second.finish().await;
-    first.finish().await;
+    {
+        let ada = first.register("ada").await;
+        let generating = chat(
+            &first,
+            &ada.token,
+            &frontend_body("Tell me a long story", None),
+        )
+        .await;
+        assert_eq!(generating.status(), 200);
+        let refused = chat(&second, &ada.token, &frontend_body("and another", None)).await;
+        assert_eq!(
+            refused.status(),
+            429,
+            "the cap counts turns on every instance"
+        );
+        assert!(refused.headers().contains_key("retry-after"));
+        let bob = second.register("bob").await;
+        assert_eq!(
+            chat(&second, &bob.token, &frontend_body("mine", None))
+                .await
+                .status(),
+            200
+        );
+        drop(generating);
+        second.finish().await;
+        first.finish().await;
+    }
 }
 
 #[tokio::test]

@@ -63,6 +63,10 @@ pub(crate) enum Backend {
     Sqlite,
     /// A scratch PostgreSQL database, and Redis when one is configured.
     Postgres { redis: Option<String> },
+    /// A scratch PostgreSQL database reached through a transaction-mode pooler
+    /// (`LIA_TEST_POOLER_URL`), and a Redis Cluster (`LIA_TEST_REDIS_CLUSTER_URL`): the
+    /// scale-out pairing.
+    ScaleOut { redis: String },
 }
 
 /// SQLite always; PostgreSQL (with Redis) when `LIA_TEST_DATABASE_URL` (and
@@ -110,43 +114,81 @@ pub(crate) async fn spawn_on(backend: &Backend, adjust: impl FnOnce(&mut Setting
             start(settings, "sqlite", Some(dir), None).await
         }
         Backend::Postgres { redis } => {
-            let scratch = ScratchDatabase::create()
-                .await
-                .expect("LIA_TEST_DATABASE_URL must answer");
-            settings.database.database_url = Some(scratch.url.clone().into());
-            settings.cache.redis_url = redis.clone().map(Into::into);
-            settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
-            adjust(&mut settings);
             let name = if redis.is_some() {
                 "postgres+redis"
             } else {
                 "postgres"
             };
-            start(settings, name, None, Some(scratch)).await
+            let scratch = ScratchDatabase::create().await;
+            on_postgres(scratch, redis.clone(), name, settings, adjust).await
+        }
+        Backend::ScaleOut { redis } => {
+            let scratch = ScratchDatabase::create_behind_pooler().await;
+            let name = "pgbouncer+redis-cluster";
+            on_postgres(scratch, Some(redis.clone()), name, settings, adjust).await
         }
     }
 }
 
-/// Two instances sharing one PostgreSQL database and one Redis, as a deployment runs them;
-/// `None` (saying so) unless both test URLs are set.
-pub(crate) async fn spawn_pair(adjust: impl Fn(&mut Settings)) -> Option<(TestApp, TestApp)> {
-    let Some(Backend::Postgres { redis: Some(_) }) = backends().pop() else {
-        println!(
-            "skipping the two-instance test: it needs LIA_TEST_DATABASE_URL and LIA_TEST_REDIS_URL"
-        );
-        return None;
-    };
-    let first = spawn_on(
-        &Backend::Postgres {
-            redis: std::env::var("LIA_TEST_REDIS_URL").ok(),
-        },
-        &adjust,
-    )
-    .await;
-    let mut settings = first.settings.clone();
-    settings.server.port = 0;
-    let second = start(settings, "postgres+redis (second instance)", None, None).await;
-    Some((first, second))
+async fn on_postgres(
+    scratch: Option<ScratchDatabase>,
+    redis: Option<String>,
+    name: &'static str,
+    mut settings: Settings,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let scratch = scratch.expect("the test database server must answer");
+    let reach = scratch.store_config();
+    settings.database.database_url = reach.database_url;
+    settings.database.migration_url = reach.migration_url;
+    settings.database.pooler = reach.pooler;
+    settings.cache.redis_url = redis.map(Into::into);
+    settings.cache.key_prefix = format!("lia:test:{}:", uuid::Uuid::new_v4().simple());
+    adjust(&mut settings);
+    start(settings, name, None, Some(scratch)).await
+}
+
+/// Two instances sharing one PostgreSQL database and one Redis, as a deployment runs them, on
+/// each shared pairing: PostgreSQL + Redis directly (`LIA_TEST_DATABASE_URL` and
+/// `LIA_TEST_REDIS_URL`), and through a transaction-mode pooler + Redis Cluster
+/// (`LIA_TEST_POOLER_URL` and `LIA_TEST_REDIS_CLUSTER_URL` as well). Says which it skips.
+pub(crate) async fn spawn_pairs(adjust: impl Fn(&mut Settings)) -> Vec<(TestApp, TestApp)> {
+    let mut pairs = Vec::new();
+    for backend in shared_backends() {
+        let first = spawn_on(&backend, &adjust).await;
+        let mut settings = first.settings.clone();
+        settings.server.port = 0;
+        let name = match backend {
+            Backend::ScaleOut { .. } => "pgbouncer+redis-cluster (second instance)",
+            _ => "postgres+redis (second instance)",
+        };
+        let second = start(settings, name, None, None).await;
+        pairs.push((first, second));
+    }
+    pairs
+}
+
+/// The pairings two instances can share (see [`spawn_pairs`]).
+fn shared_backends() -> Vec<Backend> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let mut shared = Vec::new();
+    match (set("LIA_TEST_DATABASE_URL"), set("LIA_TEST_REDIS_URL")) {
+        (Some(_), Some(redis)) => shared.push(Backend::Postgres { redis: Some(redis) }),
+        _ => println!(
+            "skipping two instances on PostgreSQL + Redis: it needs LIA_TEST_DATABASE_URL and LIA_TEST_REDIS_URL"
+        ),
+    }
+    match (
+        set("LIA_TEST_DATABASE_URL"),
+        set("LIA_TEST_POOLER_URL"),
+        set("LIA_TEST_REDIS_CLUSTER_URL"),
+    ) {
+        (Some(_), Some(_), Some(redis)) => shared.push(Backend::ScaleOut { redis }),
+        _ => println!(
+            "skipping two instances behind a pooler on Redis Cluster: it needs LIA_TEST_DATABASE_URL, LIA_TEST_POOLER_URL and LIA_TEST_REDIS_CLUSTER_URL"
+        ),
+    }
+    shared
 }
 
 async fn start(
@@ -155,8 +197,15 @@ async fn start(
     dir: Option<tempfile::TempDir>,
     scratch: Option<ScratchDatabase>,
 ) -> TestApp {
+    // The test's own queries go straight to the database, past any pooler.
     let store = StoreConfig {
         max_connections: 2,
+        database_url: settings
+            .database
+            .migration_url
+            .clone()
+            .or_else(|| settings.database.database_url.clone()),
+        pooler: lia_store::Pooler::None,
         ..settings.database.clone()
     };
     let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));

@@ -4,7 +4,7 @@
 use lia_domain::ports::UsageRepository;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, chat, frontend_body, spawn_apps_with, spawn_pair};
+use crate::helpers::{TestApp, chat, frontend_body, spawn_apps_with, spawn_pairs};
 
 const BUDGET: u64 = 40;
 
@@ -140,14 +140,12 @@ async fn the_usage_range_is_validated() {
 
 #[tokio::test]
 async fn a_budget_spent_on_one_instance_is_spent_on_the_other() {
-    let Some((first, second)) = spawn_pair(|settings| settings.quotas.daily_tokens = BUDGET).await
-    else {
-        return;
-    };
-    let ada = first.register("ada").await;
-    turn(&first, &ada.token).await.text().await.unwrap();
-    let refused = turn(&second, &ada.token).await;
-    assert_eq!(refused.status(), 429);
-    second.finish().await;
-    first.finish().await;
+    for (first, second) in spawn_pairs(|settings| settings.quotas.daily_tokens = BUDGET).await {
+        let ada = first.register("ada").await;
+        turn(&first, &ada.token).await.text().await.unwrap();
+        let refused = turn(&second, &ada.token).await;
+        assert_eq!(refused.status(), 429);
+        second.finish().await;
+        first.finish().await;
+    }
 }
