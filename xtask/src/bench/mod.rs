@@ -10,6 +10,8 @@
 //! - `memory`: RSS per open idle stream (1,000 held open), and RSS after 100,000 turns.
 //! - `startup`: exec to the first answered request, ten starts on an already migrated
 //!   database.
+//! - `reads`: cached history and first-page detail with 32 and 256 keep-alive clients from
+//!   one driver thread: requests/s, p50/p99, server CPU per request, the driver's CPU share.
 //! - `pair`: two servers on one PostgreSQL (and Redis), 64 concurrent offline turns split
 //!   between them for 10 s: turns/s, server CPU per turn, and the PostgreSQL server
 //!   connections open to the database (sampled), to compare a direct connection with a
@@ -18,13 +20,15 @@
 //! - `login`: failed-login time for an unknown email, an Argon2 account and a legacy bcrypt
 //!   account (not in the default set: it runs the production hashing cost).
 //!
-//! Without an argument, all of them.
+//! Without an argument, all but `login` and `pair`. `LIA_BENCH_ALLOCATOR=system` builds the
+//! server on glibc's malloc instead of mimalloc, to compare the two.
 
 mod load;
 mod login;
 mod pair;
 mod process;
 mod raw;
+mod reads;
 mod seed;
 mod sustained;
 
@@ -46,16 +50,24 @@ const TURN_CONCURRENCY: usize = 64;
 
 pub(crate) async fn run(args: &[String]) -> Result<()> {
     let selected: Vec<&str> = if args.is_empty() {
-        vec!["http", "sustained", "memory", "startup"]
+        vec!["http", "reads", "sustained", "memory", "startup"]
     } else {
         args.iter().map(String::as_str).collect()
     };
-    if let Some(unknown) = selected
-        .iter()
-        .find(|s| !["http", "sustained", "memory", "startup", "login", "pair"].contains(s))
-    {
+    if let Some(unknown) = selected.iter().find(|s| {
+        ![
+            "http",
+            "sustained",
+            "memory",
+            "startup",
+            "login",
+            "pair",
+            "reads",
+        ]
+        .contains(s)
+    }) {
         anyhow::bail!(
-            "unknown benchmark {unknown:?}: expected http, sustained, memory, startup, login or pair"
+            "unknown benchmark {unknown:?}: expected http, sustained, memory, startup, login, pair or reads"
         );
     }
     let root = std::env::current_dir()?;
@@ -64,6 +76,7 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&bench_dir)?;
     let mut report = serde_json::Map::new();
     report.insert("machine".into(), json!(machine()));
+    report.insert("allocator".into(), json!(process::allocator()));
     for name in selected {
         let database = seed::prepare(&bench_dir).await?;
         report.insert("database".into(), json!(database.kind));
@@ -74,6 +87,7 @@ pub(crate) async fn run(args: &[String]) -> Result<()> {
             "startup" => run_startup(&root, &database).await?,
             "login" => login::run(&root, &database).await?,
             "pair" => pair::run(&root, &database).await?,
+            "reads" => reads::run(&root, &database).await?,
             _ => run_memory(&root, &database).await?,
         };
         report.insert(name.to_owned(), section);

@@ -9,15 +9,27 @@ use anyhow::{Context, Result, bail};
 
 use super::seed::Database;
 
+/// Builds the release server. `LIA_BENCH_ALLOCATOR=system` builds it without mimalloc (on
+/// glibc's malloc), so the two can be compared on the same scenarios.
 pub(crate) fn build_release() -> Result<()> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "lia-server"])
-        .status()
-        .context("running cargo build")?;
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.args(["build", "--release", "-p", "lia-server"]);
+    if allocator() == "system" {
+        command.arg("--no-default-features");
+    }
+    let status = command.status().context("running cargo build")?;
     if !status.success() {
         bail!("cargo build --release -p lia-server failed");
     }
     Ok(())
+}
+
+/// The allocator the benchmark server is built with: `mimalloc` (the default) or `system`.
+pub(crate) fn allocator() -> &'static str {
+    match std::env::var("LIA_BENCH_ALLOCATOR").as_deref() {
+        Ok("system") => "system",
+        _ => "mimalloc",
+    }
 }
 
 /// The JWT secret the benchmark server runs with.
@@ -126,23 +138,28 @@ impl Server {
 
     /// User plus system CPU time the server has used so far, in seconds (all threads).
     pub(crate) fn cpu_seconds(&self) -> f64 {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
-            return 0.0;
-        };
-        // The command name (field 2) may contain spaces; count fields after its `)`.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return 0.0;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // After `)`: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        let ticks = |index: usize| {
-            fields
-                .get(index)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND
+        cpu_seconds_of(&self.child.id().to_string())
     }
+}
+
+/// CPU seconds (user + system) of the process `pid` (a number, or `self`).
+pub(crate) fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // The command name (field 2) may contain spaces; count fields after its `)`.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After `)`: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND
 }
 
 impl Drop for Server {

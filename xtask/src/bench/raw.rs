@@ -1,6 +1,7 @@
-//! A lean HTTP/1.1 client for the chat-turn scenarios: one keep-alive connection per
+//! A lean HTTP/1.1 client for the chat-turn and read scenarios: one keep-alive connection per
 //! simulated client, the request bytes built once, the chunked event stream scanned for the
-//! first `chunk` and the final `done` without building strings. On a two-core machine the
+//! first `chunk` and the final `done` without building strings, a read's body skipped by its
+//! length. On a two-core machine the
 //! load generator shares the CPU with the server; a general-purpose client spends more per
 //! turn than the server does, and would measure itself.
 
@@ -15,13 +16,45 @@ use tokio::net::TcpStream;
 
 use super::load::Outcome;
 
-/// One streaming chat request per token, ready to send.
+/// What a request's response is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A chunked event stream, done at `event: done`.
+    Turn,
+    /// A JSON body of known length.
+    Read,
+}
+
+/// One request per token, ready to send.
 pub(crate) struct TurnRequests {
     address: SocketAddr,
     requests: Vec<Vec<u8>>,
+    kind: Kind,
 }
 
 impl TurnRequests {
+    /// `GET path`, once per token.
+    pub(crate) fn get(base_url: &str, tokens: &[String], path: &str) -> Result<Self> {
+        let authority = base_url
+            .strip_prefix("http://")
+            .context("the benchmark server speaks plain HTTP")?;
+        let address: SocketAddr = authority.parse()?;
+        let requests = tokens
+            .iter()
+            .map(|token| {
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: {authority}\r\nCookie: access_token={token}\r\nAccept: application/json\r\n\r\n"
+                )
+                .into_bytes()
+            })
+            .collect();
+        Ok(Self {
+            address,
+            requests,
+            kind: Kind::Read,
+        })
+    }
+
     /// `POST /api/v1/chat/stream` with `body`, once per token.
     pub(crate) fn new(base_url: &str, tokens: &[String], body: &serde_json::Value) -> Result<Self> {
         let authority = base_url
@@ -41,7 +74,11 @@ impl TurnRequests {
                 request
             })
             .collect();
-        Ok(Self { address, requests })
+        Ok(Self {
+            address,
+            requests,
+            kind: Kind::Turn,
+        })
     }
 }
 
@@ -109,7 +146,7 @@ impl Connection {
     }
 
     /// Sends `request` and reads the whole response.
-    async fn turn(&mut self, request: &[u8], sent: Instant) -> Result<Turn> {
+    async fn exchange(&mut self, kind: Kind, request: &[u8], sent: Instant) -> Result<Turn> {
         self.stream.write_all(request).await?;
         let status = self.line().await?;
         if !status.starts_with(b"HTTP/1.1 200") {
@@ -117,6 +154,7 @@ impl Connection {
         }
         let mut chunked = false;
         let mut keep_alive = true;
+        let mut length = None;
         loop {
             let header = self.line().await?.to_ascii_lowercase();
             if header.is_empty() {
@@ -126,6 +164,18 @@ impl Connection {
                 header.starts_with(b"transfer-encoding:") && find(&header, b"chunked").is_some();
             keep_alive &=
                 !(header.starts_with(b"connection:") && find(&header, b"close").is_some());
+            if let Some(value) = header.strip_prefix(b"content-length:") {
+                length = String::from_utf8_lossy(value).trim().parse::<usize>().ok();
+            }
+        }
+        if kind == Kind::Read {
+            let length = length.context("a read without Content-Length")?;
+            self.take(length).await?;
+            return Ok(Turn {
+                first_chunk: None,
+                done: true,
+                keep_alive,
+            });
         }
         if !chunked {
             bail!("expected a chunked event stream");
@@ -184,7 +234,7 @@ pub(crate) async fn run(
                         connection = Connection::open(requests.address).await.ok();
                     }
                     let outcome = match connection.as_mut() {
-                        Some(open) => open.turn(request, sent).await,
+                        Some(open) => open.exchange(requests.kind, request, sent).await,
                         None => Err(anyhow::anyhow!("cannot connect")),
                     };
                     match outcome {
