@@ -425,3 +425,19 @@ pub(crate) async fn error_message(response: reqwest::Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Asserts that `early` then `rest` number their events 1, 2, 3, ... with none lost or
+/// repeated, and that the last is `done` with `finish_reason`.
+pub(crate) fn assert_continuous(early: &[Frame], rest: &[Frame], finish_reason: &str) {
+    let ids: Vec<u64> = early.iter().chain(rest).map(|f| f.id).collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "no event lost or repeated"
+    );
+    let last = rest.last().unwrap();
+    assert_eq!(
+        (last.event.as_str(), last.data["finish_reason"].as_str()),
+        ("done", Some(finish_reason))
+    );
+}

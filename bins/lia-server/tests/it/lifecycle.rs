@@ -8,7 +8,7 @@ use lia_store::testing::ScratchDatabase;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::Value;
 
-use crate::helpers::parse_frames;
+use crate::helpers::{assert_continuous, parse_frames};
 use crate::process::{ServerProcess, free_port, read_frames, server_env};
 
 fn sqlite_env(
@@ -342,17 +342,7 @@ async fn a_turn_whose_instance_is_killed_is_finished_by_the_other_exactly_once()
         .expect("the survivor ends the stream")
         .unwrap();
     let rest = parse_frames(&rest);
-    let ids: Vec<u64> = early.iter().chain(&rest).map(|f| f.id).collect();
-    assert_eq!(
-        ids,
-        (1..=ids.len() as u64).collect::<Vec<_>>(),
-        "no event twice, none missing"
-    );
-    let last = rest.last().unwrap();
-    assert_eq!(
-        (last.event.as_str(), last.data["finish_reason"].as_str()),
-        ("done", Some("interrupted"))
-    );
+    assert_continuous(&early, &rest, "interrupted");
     survivor
         .wait_for_log("recovered a turn", Duration::from_secs(5))
         .await;

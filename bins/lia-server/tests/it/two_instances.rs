@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{chat, frontend_body, parse_frames, spawn_pairs};
+use crate::helpers::{assert_continuous, chat, frontend_body, parse_frames, spawn_pairs};
 
 /// Reads a live event stream until `count` frames have arrived; keeps the connection.
 async fn frames_until(response: &mut reqwest::Response, count: usize, body: &mut String) {
@@ -59,17 +59,7 @@ async fn a_turn_is_resumed_and_stopped_through_another_instance() {
             live.push_str(&String::from_utf8_lossy(&chunk));
         }
         let rest = parse_frames(&live);
-        let ids: Vec<u64> = early.iter().chain(&rest).map(|f| f.id).collect();
-        assert_eq!(
-            ids,
-            (1..=ids.len() as u64).collect::<Vec<_>>(),
-            "no event lost or repeated across the instances"
-        );
-        let last = rest.last().unwrap();
-        assert_eq!(
-            (last.event.as_str(), last.data["finish_reason"].as_str()),
-            ("done", Some("stopped"))
-        );
+        assert_continuous(&early, &rest, "stopped");
 
         // Stored once, as stopped, with what was streamed; visible from either instance.
         let streamed: String = early

@@ -35,11 +35,22 @@ pub(crate) fn config() -> CacheConfig {
 
 /// The test Redis, or `None` (saying so) when `LIA_TEST_REDIS_URL` is not set.
 pub(crate) fn redis_url() -> Option<String> {
-    let url = std::env::var("LIA_TEST_REDIS_URL")
+    url_from("LIA_TEST_REDIS_URL", "the Redis backend")
+}
+
+/// The test Redis Cluster, or `None` (saying so) when `LIA_TEST_REDIS_CLUSTER_URL` is not
+/// set. Redis Cluster refuses a script or transaction over keys of several slots, so every
+/// test on it checks the key schema's hash tags too.
+pub(crate) fn redis_cluster_url() -> Option<String> {
+    url_from("LIA_TEST_REDIS_CLUSTER_URL", "the Redis Cluster backend")
+}
+
+fn url_from(variable: &str, what: &str) -> Option<String> {
+    let url = std::env::var(variable)
         .ok()
         .filter(|u| !u.trim().is_empty());
     if url.is_none() {
-        println!("LIA_TEST_REDIS_URL is not set: skipping the Redis backend");
+        println!("{variable} is not set: skipping {what}");
     }
     url
 }
@@ -55,19 +66,6 @@ pub(crate) async fn redis_connection(url: &str, config: &CacheConfig) -> RedisCo
     .unwrap();
     redis.ping().await.expect("LIA_TEST_REDIS_URL must answer");
     redis
-}
-
-/// The test Redis Cluster, or `None` (saying so) when `LIA_TEST_REDIS_CLUSTER_URL` is not
-/// set. Redis Cluster refuses a script or transaction over keys of several slots, so every
-/// test on it checks the key schema's hash tags too.
-pub(crate) fn redis_cluster_url() -> Option<String> {
-    let url = std::env::var("LIA_TEST_REDIS_CLUSTER_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    if url.is_none() {
-        println!("LIA_TEST_REDIS_CLUSTER_URL is not set: skipping the Redis Cluster backend");
-    }
-    url
 }
 
 /// In-process, plus Redis when `LIA_TEST_REDIS_URL` is set, plus Redis Cluster when
