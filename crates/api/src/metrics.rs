@@ -22,8 +22,31 @@ struct Histogram {
 
 #[derive(Debug, Default)]
 struct Tables {
-    requests: BTreeMap<(String, String, u16), u64>,
+    /// Route, then (method, status). Keyed by route first so that recording a request on a
+    /// route already seen allocates nothing.
+    requests: BTreeMap<String, BTreeMap<(&'static str, u16), u64>>,
     latency: BTreeMap<String, Histogram>,
+}
+
+/// The methods that get a series of their own; any other (a client may invent methods
+/// without limit) counts as `other`, so the number of series stays bounded.
+const KNOWN_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// `method` as a metric label: itself when known, `other` otherwise.
+#[must_use]
+pub fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
+
+/// The entry for `route` in `map` (always `Some`), allocating its key only the first time.
+fn entry_for<'m, V: Default>(map: &'m mut BTreeMap<String, V>, route: &str) -> Option<&'m mut V> {
+    if !map.contains_key(route) {
+        map.insert(route.to_owned(), V::default());
+    }
+    map.get_mut(route)
 }
 
 /// Requests by route, method and status, and latency by route.
@@ -34,16 +57,18 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     /// Records one finished request; `route` is the matched pattern (e.g.
-    /// `/api/v1/chat/conversation/{id}`), or `unmatched`.
+    /// `/api/v1/chat/conversation/{id}`), or `unmatched`; `method` is labelled by
+    /// [`method_label`].
     pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let Ok(mut tables) = self.tables.lock() else {
             return;
         };
-        *tables
-            .requests
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_insert(0) += 1;
-        let histogram = tables.latency.entry(route.to_owned()).or_default();
+        if let Some(by_method) = entry_for(&mut tables.requests, route) {
+            *by_method.entry((method_label(method), status)).or_insert(0) += 1;
+        }
+        let Some(histogram) = entry_for(&mut tables.latency, route) else {
+            return;
+        };
         let seconds = elapsed.as_secs_f64();
         for (bucket, bound) in histogram.buckets.iter_mut().zip(BUCKETS) {
             if seconds <= bound {
@@ -62,17 +87,21 @@ impl HttpMetrics {
             return out;
         };
         out.push_str("# HELP lia_http_requests_total HTTP requests by route, method and status.\n# TYPE lia_http_requests_total counter\n");
-        for ((route, method, status), count) in &tables.requests {
-            let _ = writeln!(
-                out,
-                "lia_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
-            );
+        for (route, by_method) in &tables.requests {
+            for ((method, status), count) in by_method {
+                let _ = writeln!(
+                    out,
+                    "lia_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
+                );
+            }
         }
         out.push_str("# HELP lia_http_errors_total HTTP responses with a 5xx status, by route.\n# TYPE lia_http_errors_total counter\n");
         let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
-        for ((route, _, status), count) in &tables.requests {
-            if *status >= 500 {
-                *errors.entry(route).or_insert(0) += count;
+        for (route, by_method) in &tables.requests {
+            for ((_, status), count) in by_method {
+                if *status >= 500 {
+                    *errors.entry(route).or_insert(0) += count;
+                }
             }
         }
         for (route, count) in errors {
@@ -154,5 +183,21 @@ mod tests {
             )
         );
         assert!(text.contains("lia_http_request_duration_seconds_count{route=\"/health\"} 2"));
+    }
+
+    #[test]
+    fn invented_methods_share_one_series() {
+        let metrics = HttpMetrics::default();
+        for n in 0..500 {
+            metrics.record("unmatched", &format!("BREW{n}"), 405, Duration::ZERO);
+        }
+        metrics.record("unmatched", "PATCH", 405, Duration::ZERO);
+        let text = metrics.render();
+        assert!(text.contains(
+            "lia_http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 500"
+        ));
+        assert!(text.contains("method=\"PATCH\""));
+        assert!(!text.contains("BREW"));
+        assert_eq!(text.matches("lia_http_requests_total{").count(), 2);
     }
 }

@@ -35,7 +35,8 @@ pub(crate) async fn observe(
         .and_then(|v| v.to_str().ok())
         .filter(|id| acceptable(id))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let method = request.method().as_str().to_owned();
+    // Bounded: a client can invent methods, and each would otherwise be a series of its own.
+    let method = crate::metrics::method_label(request.method().as_str());
     let route = request
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
@@ -51,7 +52,7 @@ pub(crate) async fn observe(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     if let Some(metrics) = metrics {
-        metrics.record(&route, &method, status, elapsed);
+        metrics.record(&route, method, status, elapsed);
     }
     span.in_scope(|| {
         tracing::info!(

@@ -195,3 +195,32 @@ async fn every_documented_operation_is_served() {
         app.finish().await;
     }
 }
+
+/// Each invented HTTP method used to become a permanent series of its own, so a client could
+/// grow `/metrics` without limit; they now share the `other` label.
+#[tokio::test]
+async fn invented_methods_do_not_grow_the_metrics() {
+    for app in spawn_apps().await {
+        let send = |n: usize| {
+            let method = reqwest::Method::from_bytes(format!("BREW{n}").as_bytes()).unwrap();
+            app.http
+                .request(method, app.url("/api/v1/chat/history"))
+                .send()
+        };
+        for n in 0..20 {
+            send(n).await.unwrap();
+        }
+        // The first scrape adds the series of `/metrics` itself.
+        app.metrics_text().await;
+        let before = app.metrics_text().await.len();
+        for n in 20..220 {
+            send(n).await.unwrap();
+        }
+        let text = app.metrics_text().await;
+        assert!(!text.contains("BREW"), "{}", app.backend);
+        assert!(text.contains("method=\"other\""));
+        // The counters' digits may grow; no new series may.
+        assert!(text.len() < before + 200, "{} -> {}", before, text.len());
+        app.finish().await;
+    }
+}
