@@ -292,9 +292,12 @@ impl Application {
                 close(&self.database, self.redis.as_ref()).await;
                 return Ok(Stopped::Gracefully);
             }
-            signal = signals.next() => tracing::info!(signal, active_turns = self.chat.active_turns(), "shutting down"),
+            signal = signals.next() => {
+                // Draining first, then the log line: whoever reads it finds readiness off.
+                self.draining.start();
+                tracing::info!(signal, active_turns = self.chat.active_turns(), "shutting down");
+            }
         }
-        self.draining.start();
         let chat = self.chat.clone();
         let grace = self.grace;
         let winding_down = async {

@@ -130,7 +130,10 @@ async fn sigterm_with_twenty_slow_turns_drains_within_the_grace_period() {
     }
     let signalled = Instant::now();
     server.signal("TERM");
-    // Draining: readiness goes unavailable at once, and no new turn is taken.
+    // Draining: once the signal is taken, readiness is unavailable and no new turn is taken.
+    server
+        .wait_for_log("shutting down", Duration::from_secs(2))
+        .await;
     let ready = server.http.get(server.url("/health/ready")).send().await;
     if let Ok(ready) = ready {
         assert_eq!(ready.status(), 503, "readiness during draining");
