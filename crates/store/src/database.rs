@@ -76,14 +76,6 @@ impl Database {
         }
     }
 
-    /// The same database, its units of work made safe behind `pooler` (for tests and tools
-    /// that build a [`Database`] from a connection).
-    #[must_use]
-    pub fn behind(mut self, pooler: Pooler) -> Self {
-        self.config.pooler = pooler;
-        self
-    }
-
     /// A unit of work on the read pool; end it with [`Session::end`].
     pub(crate) async fn read_session(&self) -> Result<Session<'_>, lia_domain::RepositoryError> {
         Session::open(
@@ -225,25 +217,14 @@ impl Database {
         .map_err(StoreError::Query)?;
         let row = crate::entities::identity::Entity::find()
             .one(&session)
-            .await;
-        let row = match (session, row) {
-            (Session::Pinned(transaction), Ok(row)) => {
-                transaction.commit().await.map_err(StoreError::Query)?;
-                row
-            }
-            (_, row) => row.map_err(StoreError::Query)?,
-        };
+            .await
+            .map_err(StoreError::Query)?;
+        session.commit().await.map_err(StoreError::Query)?;
         row.map(|row| row.id).ok_or_else(|| {
             StoreError::Query(sea_orm::DbErr::RecordNotFound(
                 "lia_identity holds no row".into(),
             ))
         })
-    }
-
-    /// The settings this database was opened with.
-    #[must_use]
-    pub fn config(&self) -> &StoreConfig {
-        &self.config
     }
 
     /// Closes both pools.

@@ -69,12 +69,16 @@ impl<'a> Session<'a> {
         self,
         outcome: Result<T, RepositoryError>,
     ) -> Result<T, RepositoryError> {
-        match (self, outcome) {
-            (Self::Pinned(transaction), Ok(value)) => {
-                transaction.commit().await.map_err(repository_error)?;
-                Ok(value)
-            }
-            (_, outcome) => outcome,
+        let value = outcome?;
+        self.commit().await.map_err(repository_error)?;
+        Ok(value)
+    }
+
+    /// Commits the pinned transaction, if there is one.
+    pub(crate) async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            Self::Pool(_) => Ok(()),
+            Self::Pinned(transaction) => transaction.commit().await,
         }
     }
 }

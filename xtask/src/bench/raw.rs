@@ -26,13 +26,13 @@ enum Kind {
 }
 
 /// One request per token, ready to send.
-pub(crate) struct TurnRequests {
+pub(crate) struct Requests {
     address: SocketAddr,
     requests: Vec<Vec<u8>>,
     kind: Kind,
 }
 
-impl TurnRequests {
+impl Requests {
     /// `GET path`, once per token.
     pub(crate) fn get(base_url: &str, tokens: &[String], path: &str) -> Result<Self> {
         let authority = base_url
@@ -211,7 +211,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Runs turns with `concurrency` clients until `max_turns` or `deadline`.
 pub(crate) async fn run(
-    requests: &Arc<TurnRequests>,
+    requests: &Arc<Requests>,
     concurrency: usize,
     max_turns: usize,
     deadline: Duration,

@@ -41,7 +41,7 @@ pub(crate) async fn run(root: &std::path::Path, database: &seed::Database) -> Re
     );
     let mut section = serde_json::Map::new();
     for (name, path, tokens) in reads {
-        let requests = Arc::new(raw::TurnRequests::get(&server.base_url, tokens, &path)?);
+        let requests = Arc::new(raw::Requests::get(&server.base_url, tokens, &path)?);
         for clients in CLIENTS {
             drive(&requests, clients, Duration::from_secs(1))?;
             let cpu_before = server.cpu_seconds();
@@ -77,7 +77,7 @@ pub(crate) async fn run(root: &std::path::Path, database: &seed::Database) -> Re
 
 /// Runs `clients` connections for `seconds` on a runtime of one thread of its own.
 fn drive(
-    requests: &Arc<raw::TurnRequests>,
+    requests: &Arc<raw::Requests>,
     clients: usize,
     deadline: Duration,
 ) -> Result<super::load::Outcome> {

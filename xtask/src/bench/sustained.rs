@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::load::Scenario;
 use super::process::Server;
-use super::raw::{self, TurnRequests};
+use super::raw::{self, Requests};
 
 /// Figures of one run of the sustained scenario.
 pub(crate) struct RunFigures {
@@ -44,8 +44,8 @@ pub(crate) fn offline_turn(base: &str, tokens: &[String]) -> Scenario {
 }
 
 /// [`offline_body`] as raw requests, one per token.
-pub(crate) fn offline_requests(server: &Server, tokens: &[String]) -> Result<Arc<TurnRequests>> {
-    Ok(Arc::new(TurnRequests::new(
+pub(crate) fn offline_requests(server: &Server, tokens: &[String]) -> Result<Arc<Requests>> {
+    Ok(Arc::new(Requests::new(
         &server.base_url,
         tokens,
         &offline_body(),

@@ -221,9 +221,10 @@ impl ConversationCache for RedisCache {
         let keys = &self.redis.keys;
         let transaction = self.redis.pool.multi();
         // One slot: the history keys and the generation, bumped so fills in flight are void.
+        let generation = keys.generation(user_id);
         let mut cached = keys.history_group(user_id);
-        cached.retain(|key| *key != keys.generation(user_id));
-        let _: Result<(), _> = transaction.incr(keys.generation(user_id)).await;
+        cached.retain(|key| *key != generation);
+        let _: Result<(), _> = transaction.incr(generation).await;
         let _: Result<(), _> = transaction.del(cached).await;
         self.redis
             .bounded("invalidate_history", transaction.exec::<Value>(true))
