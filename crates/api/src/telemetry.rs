@@ -23,36 +23,46 @@ fn acceptable(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// The middleware.
+/// The middleware. The route label comes from the routing result after the handler ran
+/// (every resource is named after its pattern), so it costs neither a second match nor an
+/// allocation; the span gets it then, and the "request finished" line carries it.
 pub(crate) async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let request_id = request
+    let mut generated = [0_u8; uuid::fmt::Hyphenated::LENGTH];
+    let request_id: &str = match request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|id| acceptable(id))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    {
+        Some(id) => id,
+        None => uuid::Uuid::new_v4()
+            .hyphenated()
+            .encode_lower(&mut generated),
+    };
+    // Checked above or generated: visible ASCII either way.
+    let echoed = HeaderValue::from_str(request_id).ok();
     // Bounded: a client can invent methods, and each would otherwise be a series of its own.
     let method = crate::metrics::method_label(request.method().as_str());
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = request
         .app_data::<web::Data<ApiState>>()
         .map(|state| state.metrics.clone());
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = tracing::field::Empty
+    );
     let mut response = next.call(request).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
+    let route = response.request().match_name().unwrap_or("unmatched");
+    span.record("route", route);
     if let Some(metrics) = metrics {
-        metrics.record(&route, method, status, elapsed);
+        metrics.record(route, method, status, elapsed);
     }
     span.in_scope(|| {
         tracing::info!(
@@ -61,6 +71,9 @@ pub(crate) async fn observe(
             "request finished"
         )
     });
+    if let Some(value) = echoed {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     Ok(response)
 }
 
