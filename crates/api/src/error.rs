@@ -202,6 +202,13 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// Encoding an answer failed: a bug, not the client's fault.
+impl From<serde_json::Error> for ApiError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Internal(Box::new(error))
+    }
+}
+
 impl From<RepositoryError> for ApiError {
     fn from(error: RepositoryError) -> Self {
         match error {

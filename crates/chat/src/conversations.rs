@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use lia_domain::ports::{Cached, ConversationCache};
+use lia_domain::ports::{Cached, ConversationCache, SharedHistory, SharedPage};
 use lia_domain::{
-    ConversationId, ConversationPage, ConversationRepository, ConversationSummary, HistoryPage,
-    MessageWindow, RepositoryError, Title, UserId,
+    ConversationId, ConversationRepository, HistoryPage, MessageWindow, RepositoryError, Shared,
+    Title, UserId,
 };
 
 /// Conversation reads and owner-scoped changes.
@@ -50,7 +50,7 @@ impl ConversationService {
         &self,
         user_id: UserId,
         page: HistoryPage,
-    ) -> Result<Vec<ConversationSummary>, RepositoryError> {
+    ) -> Result<SharedHistory, RepositoryError> {
         let token = match self.cache.history(user_id, page).await {
             Cached::Hit(summaries) => return Ok(summaries),
             Cached::Miss(token) => Some(token),
@@ -58,7 +58,11 @@ impl ConversationService {
         };
         let end = page.offset().saturating_add(page.limit());
         let Some(token) = token.filter(|_| end <= self.history_fill) else {
-            return self.repository.history(user_id, page).await;
+            return self
+                .repository
+                .history(user_id, page)
+                .await
+                .map(Shared::new);
         };
         // One read fills the cache with the newest conversations and serves this page.
         let fill = HistoryPage::new(0, self.history_fill)
@@ -70,7 +74,9 @@ impl ConversationService {
             .await;
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        Ok(newest.into_iter().skip(skip).take(take).collect())
+        Ok(Shared::new(
+            newest.into_iter().skip(skip).take(take).collect(),
+        ))
     }
 
     /// One window of a conversation; the first page is cached with its owner.
@@ -82,13 +88,13 @@ impl ConversationService {
         user_id: UserId,
         id: ConversationId,
         window: MessageWindow,
-    ) -> Result<ConversationPage, RepositoryError> {
+    ) -> Result<SharedPage, RepositoryError> {
         let token = match self.cache.detail(user_id, id, window).await {
             Cached::Hit(page) => return Ok(page),
             Cached::Miss(token) => Some(token),
             Cached::Unavailable => None,
         };
-        let page = self.repository.detail(user_id, id, window).await?;
+        let page = Shared::new(self.repository.detail(user_id, id, window).await?);
         if let Some(token) = token {
             self.cache.store_detail(token, window, &page).await;
         }

@@ -9,6 +9,7 @@ pub mod paging;
 pub mod ports;
 pub mod secret;
 pub mod sentiment;
+pub mod shared;
 pub mod urls;
 pub mod user;
 pub mod values;
@@ -27,5 +28,6 @@ pub use sentiment::{
     CumulativeSentiment, SentimentDetails, SentimentLabel, SentimentResult, SentimentScore,
     SentimentSource,
 };
+pub use shared::Shared;
 pub use user::{NewUser, PasswordHash, User, UserCredentials};
 pub use values::{Email, MessageText, Password, Title, Username};

@@ -49,12 +49,22 @@ pub(super) async fn history(
     let limit = number(&query, "limit")?.unwrap_or(HistoryPage::DEFAULT_LIMIT);
     let page = HistoryPage::new(offset, limit)?;
     let summaries = state.conversations.history(user.0.id, page).await?;
-    Ok(HttpResponse::Ok().json(
-        summaries
-            .iter()
-            .map(SummaryResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+    let body = summaries.encoded_with(|summaries| {
+        serde_json::to_vec(
+            &summaries
+                .iter()
+                .map(SummaryResponse::from)
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    Ok(json_bytes(body))
+}
+
+/// A JSON answer from bytes already encoded (and kept with a cached page), without a copy.
+fn json_bytes(body: std::sync::Arc<[u8]>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(web::Bytes::from_owner(body))
 }
 
 pub(super) async fn detail(
@@ -91,7 +101,12 @@ pub(super) async fn detail(
     };
     let window = MessageWindow::new(anchor, limit)?;
     let page = state.conversations.detail(user.0.id, id, window).await?;
-    Ok(HttpResponse::Ok().json(DetailResponse::new(&page, window.limit(), window.offset())))
+    // A cached page is a first page of exactly this limit and offset, so its stored encoding
+    // is this answer.
+    let body = page.encoded_with(|page| {
+        serde_json::to_vec(&DetailResponse::new(page, window.limit(), window.offset()))
+    })?;
+    Ok(json_bytes(body))
 }
 
 pub(super) async fn delete(

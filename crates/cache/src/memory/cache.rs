@@ -6,16 +6,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lia_domain::ports::{Cached, ConversationCache, FillToken};
+use lia_domain::ports::{Cached, ConversationCache, FillToken, SharedHistory, SharedPage};
 use lia_domain::{
-    ConversationId, ConversationPage, ConversationSummary, HistoryPage, MessageAnchor,
-    MessageWindow, UserId,
+    ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, Shared, UserId,
 };
 use moka::sync::Cache;
 use time::OffsetDateTime;
 
 use crate::config::CacheConfig;
 use crate::stats::{CacheKind, CacheStats};
+
+/// How many distinct pages (offset, limit) of one user's history are kept built; a client
+/// paging through invented sizes rebuilds instead of growing the entry.
+const BUILT_PAGES_MAX: usize = 8;
 
 /// The newest conversations of one user, ordered as the history list is.
 #[derive(Debug, Default)]
@@ -24,6 +27,9 @@ struct HistoryIndex {
     entries: HashMap<ConversationId, ConversationSummary>,
     /// Whether these are all the user's conversations, or only a prefix of them.
     complete: bool,
+    /// Pages already built from this index, shared with every reader (and their encoding
+    /// with them) until the index changes.
+    built: HashMap<(u64, u64), SharedHistory>,
 }
 
 impl HistoryIndex {
@@ -35,27 +41,37 @@ impl HistoryIndex {
     }
 
     fn remove(&mut self, id: ConversationId) {
+        self.built.clear();
         if let Some(old) = self.entries.remove(&id) {
             self.order.remove(&(Reverse(old.updated_at), Reverse(id)));
         }
     }
 
-    /// The page, if the cached prefix covers it.
-    fn page(&self, page: HistoryPage) -> Option<Vec<ConversationSummary>> {
+    /// The page, if the cached prefix covers it: built once, then shared.
+    fn page(&mut self, page: HistoryPage) -> Option<SharedHistory> {
         let end = page.offset().saturating_add(page.limit());
         if !self.complete && end > self.order.len() as u64 {
             return None;
         }
+        let key = (page.offset(), page.limit());
+        if let Some(built) = self.built.get(&key) {
+            return Some(Arc::clone(built));
+        }
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        Some(
-            self.order
-                .iter()
-                .skip(skip)
-                .take(take)
-                .filter_map(|(_, Reverse(id))| self.entries.get(id).cloned())
-                .collect(),
-        )
+        let summaries = self
+            .order
+            .iter()
+            .skip(skip)
+            .take(take)
+            .filter_map(|(_, Reverse(id))| self.entries.get(id).cloned())
+            .collect();
+        let built = Shared::new(summaries);
+        if self.built.len() >= BUILT_PAGES_MAX {
+            self.built.clear();
+        }
+        self.built.insert(key, Arc::clone(&built));
+        Some(built)
     }
 }
 
@@ -63,7 +79,7 @@ impl HistoryIndex {
 struct DetailEntry {
     owner: UserId,
     generation: u64,
-    page: ConversationPage,
+    page: SharedPage,
 }
 
 /// The in-process conversation cache.
@@ -150,13 +166,9 @@ fn detail_key(id: ConversationId, window: MessageWindow) -> Option<(Conversation
 
 #[async_trait]
 impl ConversationCache for MemoryCache {
-    async fn history(
-        &self,
-        user_id: UserId,
-        page: HistoryPage,
-    ) -> Cached<Vec<ConversationSummary>> {
+    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory> {
         if let Some(index) = self.histories.get(&user_id)
-            && let Ok(index) = index.lock()
+            && let Ok(mut index) = index.lock()
             && let Some(summaries) = index.page(page)
         {
             self.stats.hit(CacheKind::History);
@@ -199,7 +211,7 @@ impl ConversationCache for MemoryCache {
         user_id: UserId,
         id: ConversationId,
         window: MessageWindow,
-    ) -> Cached<ConversationPage> {
+    ) -> Cached<SharedPage> {
         let Some(generation) = self.generation(user_id) else {
             return Cached::Unavailable;
         };
@@ -209,7 +221,7 @@ impl ConversationCache for MemoryCache {
         match self.details.get(&key) {
             Some(entry) if entry.owner == user_id && entry.generation == generation => {
                 self.stats.hit(CacheKind::Detail);
-                Cached::Hit(entry.page.clone())
+                Cached::Hit(Arc::clone(&entry.page))
             }
             _ => {
                 self.stats.miss(CacheKind::Detail);
@@ -218,15 +230,15 @@ impl ConversationCache for MemoryCache {
         }
     }
 
-    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage) {
-        let Some(key) = detail_key(page.conversation.id, window) else {
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &SharedPage) {
+        let Some(key) = detail_key(page.value().conversation.id, window) else {
             return;
         };
-        let owner = page.conversation.user_id;
+        let owner = page.value().conversation.user_id;
         let entry = Arc::new(DetailEntry {
             owner,
             generation: token.0,
-            page: page.clone(),
+            page: Arc::clone(page),
         });
         self.if_current(owner, token, || self.details.insert(key, entry));
     }
@@ -239,5 +251,79 @@ impl ConversationCache for MemoryCache {
     async fn invalidate_history(&self, user_id: UserId) {
         self.bump(user_id);
         self.histories.invalidate(&user_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(minutes_ago: i64, title: &str) -> ConversationSummary {
+        let at = lia_domain::clock::now_utc() - time::Duration::minutes(minutes_ago);
+        ConversationSummary {
+            id: ConversationId::new_v7(),
+            title: Some(title.into()),
+            created_at: at,
+            updated_at: at,
+            message_count: 1,
+        }
+    }
+
+    async fn filled(cache: &MemoryCache, user: UserId, summaries: &[ConversationSummary]) {
+        let Cached::Miss(token) = cache.history(user, HistoryPage::default()).await else {
+            panic!("expected a miss");
+        };
+        cache.fill_history(user, token, summaries, true).await;
+    }
+
+    async fn hit(cache: &MemoryCache, user: UserId, page: HistoryPage) -> SharedHistory {
+        match cache.history(user, page).await {
+            Cached::Hit(page) => page,
+            other => panic!("expected a hit, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_history_page_is_built_once_and_shared_until_the_history_changes() {
+        let cache = MemoryCache::new(&CacheConfig::default(), Arc::default());
+        let user = UserId(1);
+        let (a, b) = (summary(2, "a"), summary(1, "b"));
+        filled(&cache, user, &[b.clone(), a.clone()]).await;
+        let page = HistoryPage::default();
+        let first = hit(&cache, user, page).await;
+        first
+            .encoded_with(|_| Ok::<_, ()>(b"[encoded]".to_vec()))
+            .unwrap();
+        let second = hit(&cache, user, page).await;
+        assert!(Arc::ptr_eq(&first, &second), "one build for both readers");
+        assert!(second.is_encoded(), "and its encoding with it");
+
+        let other_size = hit(&cache, user, HistoryPage::new(0, 1).unwrap()).await;
+        assert_eq!(
+            other_size.value().len(),
+            1,
+            "each page size is its own build"
+        );
+
+        cache.remove_history(user, b.id).await;
+        let after = hit(&cache, user, page).await;
+        assert!(
+            !Arc::ptr_eq(&first, &after),
+            "a change drops the built pages"
+        );
+        assert!(!after.is_encoded());
+        assert_eq!(after.value().as_slice(), [a]);
+    }
+
+    #[tokio::test]
+    async fn invented_page_sizes_do_not_grow_an_entry() {
+        let cache = MemoryCache::new(&CacheConfig::default(), Arc::default());
+        let user = UserId(2);
+        filled(&cache, user, &[summary(1, "a")]).await;
+        for limit in 1..=50 {
+            hit(&cache, user, HistoryPage::new(0, limit).unwrap()).await;
+        }
+        let index = cache.histories.get(&user).unwrap();
+        assert!(index.lock().unwrap().built.len() <= BUILT_PAGES_MAX);
     }
 }

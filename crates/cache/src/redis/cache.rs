@@ -6,10 +6,9 @@ use async_trait::async_trait;
 use fred::prelude::{
     HashesInterface, KeysInterface, SortedSetsInterface, TransactionInterface, Value,
 };
-use lia_domain::ports::{Cached, ConversationCache, FillToken};
+use lia_domain::ports::{Cached, ConversationCache, FillToken, SharedHistory, SharedPage};
 use lia_domain::{
-    ConversationId, ConversationPage, ConversationSummary, HistoryPage, MessageAnchor,
-    MessageWindow, UserId,
+    ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, UserId,
 };
 
 use super::RedisConnection;
@@ -47,11 +46,7 @@ impl RedisCache {
 
 #[async_trait]
 impl ConversationCache for RedisCache {
-    async fn history(
-        &self,
-        user_id: UserId,
-        page: HistoryPage,
-    ) -> Cached<Vec<ConversationSummary>> {
+    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory> {
         let keys = &self.redis.keys;
         let script_keys = keys.history_group(user_id);
         let args = vec![
@@ -86,7 +81,7 @@ impl ConversationCache for RedisCache {
                 .collect();
             if let Some(summaries) = summaries {
                 self.redis.stats.hit(CacheKind::History);
-                return Cached::Hit(summaries);
+                return Cached::Hit(lia_domain::Shared::new(summaries));
             }
             return Cached::Unavailable;
         }
@@ -152,7 +147,7 @@ impl ConversationCache for RedisCache {
         user_id: UserId,
         id: ConversationId,
         window: MessageWindow,
-    ) -> Cached<ConversationPage> {
+    ) -> Cached<SharedPage> {
         let keys = &self.redis.keys;
         let cacheable = matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 });
         let script_keys = keys.detail_group(user_id, id, window.limit());
@@ -173,7 +168,7 @@ impl ConversationCache for RedisCache {
         match entry {
             Some(entry) if entry.owner == user_id && entry.generation == generation => {
                 self.redis.stats.hit(CacheKind::Detail);
-                Cached::Hit(entry.into_page())
+                Cached::Hit(lia_domain::Shared::new(entry.into_page()))
             }
             _ => {
                 self.redis.stats.miss(CacheKind::Detail);
@@ -182,10 +177,11 @@ impl ConversationCache for RedisCache {
         }
     }
 
-    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage) {
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &SharedPage) {
         if !matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }) {
             return;
         }
+        let page = page.value();
         let owner = page.conversation.user_id;
         let keys = &self.redis.keys;
         let json = serde_json::to_string(&DetailJson::new(token.0, page)).unwrap_or_default();

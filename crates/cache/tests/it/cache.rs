@@ -49,7 +49,7 @@ async fn history_pages_follow_removals_and_invalidation() {
         let Cached::Hit(first) = backend.cache.history(user, page).await else {
             panic!("{}: expected a hit", backend.name)
         };
-        assert_eq!(titles(&first), ["c", "b"]);
+        assert_eq!(titles(first.value()), ["c", "b"]);
         let Cached::Hit(second) = backend
             .cache
             .history(user, HistoryPage::new(2, 2).unwrap())
@@ -58,7 +58,7 @@ async fn history_pages_follow_removals_and_invalidation() {
             panic!()
         };
         assert_eq!(
-            titles(&second),
+            titles(second.value()),
             ["a"],
             "{}: any page, not just the first",
             backend.name
@@ -72,7 +72,7 @@ async fn history_pages_follow_removals_and_invalidation() {
         else {
             panic!()
         };
-        assert_eq!(titles(&all), ["b", "a"], "{}", backend.name);
+        assert_eq!(titles(all.value()), ["b", "a"], "{}", backend.name);
         assert!(
             backend.stats.hits(CacheKind::History) >= 3
                 && backend.stats.misses(CacheKind::History) >= 1,
@@ -169,8 +169,8 @@ fn page_of(owner: UserId) -> ConversationPage {
 async fn detail_pages_are_served_only_to_their_owner_until_invalidated() {
     for backend in backends(RateLimitConfig::default()).await {
         let (owner, other) = (UserId(10), UserId(11));
-        let page = page_of(owner);
-        let id = page.conversation.id;
+        let page = lia_domain::Shared::new(page_of(owner));
+        let id = page.value().conversation.id;
         let window = MessageWindow::default();
         let token = miss_token(backend.cache.detail(owner, id, window).await).await;
         backend.cache.store_detail(token, window, &page).await;

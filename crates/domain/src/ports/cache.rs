@@ -8,15 +8,24 @@
 //! owner's data bumps the generation; and a fill is stored only if the generation is still
 //! the token's. A write that commits after the reader's database read therefore always wins.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::conversation::{ConversationPage, ConversationSummary};
 use crate::ids::{ConversationId, UserId};
 use crate::paging::{HistoryPage, MessageWindow};
+use crate::shared::Shared;
 
 /// The owner's cache generation when a read missed; pass it back to fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FillToken(pub u64);
+
+/// A history page as a cache serves it: shared with every reader of the entry.
+pub type SharedHistory = Arc<Shared<Vec<ConversationSummary>>>;
+
+/// A conversation page as a cache serves it: shared with every reader of the entry.
+pub type SharedPage = Arc<Shared<ConversationPage>>;
 
 /// The outcome of a cache read.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,9 +41,9 @@ pub enum Cached<T> {
 /// Caches history pages and conversation first pages.
 #[async_trait]
 pub trait ConversationCache: Send + Sync + 'static {
-    /// A page of the owner's history, newest first.
-    async fn history(&self, user_id: UserId, page: HistoryPage)
-    -> Cached<Vec<ConversationSummary>>;
+    /// A page of the owner's history, newest first. An in-process cache hands the same
+    /// [`Shared`] to every reader until the owner's history changes.
+    async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory>;
 
     /// Stores the newest conversations of the owner (`complete` when that is all of them),
     /// unless the owner's data changed since `token` was handed out.
@@ -56,11 +65,12 @@ pub trait ConversationCache: Send + Sync + 'static {
         user_id: UserId,
         id: ConversationId,
         window: MessageWindow,
-    ) -> Cached<ConversationPage>;
+    ) -> Cached<SharedPage>;
 
     /// Stores a first page of a conversation with its owner, unless the owner's data changed
-    /// since `token` was handed out.
-    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &ConversationPage);
+    /// since `token` was handed out. An in-process cache keeps `page` itself, so an encoding
+    /// the reader that filled it stores is served to the next readers too.
+    async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &SharedPage);
 
     /// Drops the cached detail pages of one conversation by bumping the owner's generation
     /// (after a new message, a rename or a delete).
