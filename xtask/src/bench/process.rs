@@ -9,9 +9,20 @@ use anyhow::{Context, Result, bail};
 
 use super::seed::Database;
 
-/// Builds the release server. `LIA_BENCH_ALLOCATOR=system` builds it without mimalloc (on
-/// glibc's malloc), so the two can be compared on the same scenarios.
+/// A prebuilt server binary to measure instead of building this checkout
+/// (`LIA_BENCH_SERVER=path`), so two builds can be run alternately on one noisy machine.
+fn prebuilt() -> Option<std::path::PathBuf> {
+    std::env::var_os("LIA_BENCH_SERVER").map(std::path::PathBuf::from)
+}
+
+/// Builds the release server, unless `LIA_BENCH_SERVER` names one. `LIA_BENCH_ALLOCATOR=system`
+/// builds it without mimalloc (on glibc's malloc), so the two can be compared on the same
+/// scenarios.
 pub(crate) fn build_release() -> Result<()> {
+    if let Some(path) = prebuilt() {
+        println!("measuring the prebuilt server {}", path.display());
+        return Ok(());
+    }
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.args(["build", "--release", "-p", "lia-server"]);
     if allocator() == "system" {
@@ -71,7 +82,8 @@ impl Server {
         extra: &[(&str, &str)],
     ) -> Result<Self> {
         let port = free_port()?;
-        let mut command = Command::new(root.join("target/release/lia-server"));
+        let binary = prebuilt().unwrap_or_else(|| root.join("target/release/lia-server"));
+        let mut command = Command::new(binary);
         command
             .env("PORT", port.to_string())
             .env("JWT_SECRET", JWT_SECRET)
