@@ -38,6 +38,8 @@ impl AttemptObserver for LlmCounters {
 /// Everything else the server measures.
 pub(crate) struct ServerMetrics {
     pub(crate) cache: Arc<CacheStats>,
+    /// The token users' cache, reported as `kind="profile"` beside the conversation caches.
+    pub(crate) profiles: lia_auth::ProfileCache,
     pub(crate) llm: Arc<LlmCounters>,
     pub(crate) chat: ChatService,
     pub(crate) sentiment: Arc<SentimentService>,
@@ -52,10 +54,12 @@ fn float(value: u64) -> f64 {
 impl MetricsSource for ServerMetrics {
     fn render(&self) -> String {
         let mut out = String::new();
-        let by_kind = |read: &dyn Fn(CacheKind) -> u64| -> Vec<(String, f64)> {
+        let (profile_hits, profile_misses) = self.profiles.counts();
+        let by_kind = |read: &dyn Fn(CacheKind) -> u64, profile: u64| -> Vec<(String, f64)> {
             CacheKind::ALL
                 .iter()
                 .map(|kind| (format!("kind=\"{}\"", kind.as_str()), float(read(*kind))))
+                .chain([("kind=\"profile\"".to_owned(), float(profile))])
                 .collect()
         };
         write_metric(
@@ -63,14 +67,14 @@ impl MetricsSource for ServerMetrics {
             "lia_cache_hits_total",
             "counter",
             "Cache hits by kind.",
-            &by_kind(&|k| self.cache.hits(k)),
+            &by_kind(&|k| self.cache.hits(k), profile_hits),
         );
         write_metric(
             &mut out,
             "lia_cache_misses_total",
             "counter",
             "Cache misses by kind.",
-            &by_kind(&|k| self.cache.misses(k)),
+            &by_kind(&|k| self.cache.misses(k), profile_misses),
         );
         write_metric(
             &mut out,

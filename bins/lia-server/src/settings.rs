@@ -89,6 +89,8 @@ pub struct AuthSettings {
     pub token_days: u64,
     /// Argon2 parameters.
     pub hashing: HashingConfig,
+    /// The short cache of token users in front of the database (`ttl_ms = 0` turns it off).
+    pub profile_cache: lia_auth::ProfileCacheConfig,
 }
 
 impl Default for AuthSettings {
@@ -98,6 +100,7 @@ impl Default for AuthSettings {
             jwt_algorithm: JwtAlgorithm::HS256,
             token_days: 7,
             hashing: HashingConfig::default(),
+            profile_cache: lia_auth::ProfileCacheConfig::default(),
         }
     }
 }

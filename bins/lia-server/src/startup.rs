@@ -137,7 +137,10 @@ impl Application {
         .map_err(StartupError::other)?;
         let hasher = PasswordHasher::new(&settings.auth.hashing).map_err(StartupError::other)?;
         let users = Arc::new(database.users());
-        let accounts = Accounts::new(users, hasher, tokens);
+        let accounts = Accounts::new(users, hasher, tokens).with_profile_cache(
+            lia_auth::ProfileCache::new(settings.auth.profile_cache, Arc::clone(&clock)),
+        );
+        let profiles = accounts.profiles().clone();
         let repository = Arc::new(database.conversations());
         let conversations = ConversationService::new(
             repository.clone(),
@@ -189,6 +192,7 @@ impl Application {
             metrics: Arc::new(lia_api::HttpMetrics::default()),
             metrics_source: Some(Arc::new(ServerMetrics {
                 cache: stats,
+                profiles,
                 llm: llm_counters,
                 chat: chat.clone(),
                 sentiment: Arc::clone(&sentiment),

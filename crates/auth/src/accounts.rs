@@ -1,12 +1,14 @@
 //! Account rules: registration, login (with rehash of legacy hashes), and authentication of a
-//! token to a user. Every authentication reads the user from the database (one primary-key
-//! lookup): a deleted account is refused at once, whatever any cache holds.
+//! token to a user. Authentication reads the user from the database (one primary-key lookup)
+//! unless the [`ProfileCache`] read it less than its TTL ago: an account deleted in the
+//! database is refused within that bound (at once with the cache off).
 
 use std::sync::Arc;
 
 use lia_domain::{Email, NewUser, Password, RepositoryError, User, UserRepository, Username};
 
 use crate::password::{PasswordHasher, Verification};
+use crate::profiles::ProfileCache;
 use crate::tokens::{IssuedToken, TokenError, TokenService};
 
 /// Longest password accepted at login; registration allows 100 characters, and legacy
@@ -57,6 +59,7 @@ pub struct Accounts {
     users: Arc<dyn UserRepository>,
     hasher: PasswordHasher,
     tokens: TokenService,
+    profiles: ProfileCache,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -68,7 +71,7 @@ impl std::fmt::Debug for Accounts {
 }
 
 impl Accounts {
-    /// The service over `users`.
+    /// The service over `users`, reading every token's user from it.
     #[must_use]
     pub fn new(
         users: Arc<dyn UserRepository>,
@@ -79,7 +82,21 @@ impl Accounts {
             users,
             hasher,
             tokens,
+            profiles: ProfileCache::disabled(),
         }
+    }
+
+    /// The same service with the account check answered from `profiles` when fresh.
+    #[must_use]
+    pub fn with_profile_cache(mut self, profiles: ProfileCache) -> Self {
+        self.profiles = profiles;
+        self
+    }
+
+    /// The profile cache, for its counters.
+    #[must_use]
+    pub fn profiles(&self) -> &ProfileCache {
+        &self.profiles
     }
 
     /// Registers a user and signs them in.
@@ -156,11 +173,17 @@ impl Accounts {
     /// [`AccountError::Token`] with the refusal reason, or [`AccountError::UserNotFound`].
     pub async fn authenticate(&self, token: &str) -> Result<User, AccountError> {
         let id = self.tokens.verify(token)?;
-        self.users
+        if let Some(user) = self.profiles.get(id) {
+            return Ok(user);
+        }
+        let user = self
+            .users
             .find_by_id(id)
             .await
             .map_err(AccountError::Repository)?
-            .ok_or(AccountError::UserNotFound)
+            .ok_or(AccountError::UserNotFound)?;
+        self.profiles.put(&user);
+        Ok(user)
     }
 
     /// A fresh token for an authenticated user.
@@ -170,6 +193,8 @@ impl Accounts {
     }
 
     fn session(&self, user: User) -> Session {
+        // Just read from the database: the requests that follow a sign-in need not read it.
+        self.profiles.put(&user);
         let token = self.tokens.issue(user.id);
         Session { user, token }
     }

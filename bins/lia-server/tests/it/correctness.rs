@@ -7,9 +7,11 @@ use lia_llm::testing::{Reply, Upstream};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
+use lia_server::Settings;
+
 use crate::helpers::{
-    Backend, TestApp, backends, chat, error_message, frontend_body, parse_frames, spawn_apps,
-    spawn_apps_with, spawn_on, spawn_pairs,
+    Account, Backend, TestApp, backends, chat, error_message, frontend_body, parse_frames,
+    spawn_apps, spawn_apps_with, spawn_on, spawn_pairs,
 };
 
 /// The conversation's stored cumulative sentiment state, as JSON.
@@ -408,12 +410,48 @@ async fn json_routes_answer_415_to_any_other_content_type() {
     }
 }
 
+/// Every route a deleted user's token could still reach, answered.
+async fn every_route_as(
+    app: &TestApp,
+    user: &Account,
+    id: lia_domain::ConversationId,
+) -> Vec<reqwest::Response> {
+    let conversation = format!("/api/v1/chat/conversation/{id}");
+    vec![
+        app.get_as("/api/v1/auth/me", &user.token).await,
+        app.get_as("/api/v1/chat/history", &user.token).await,
+        app.get_as(&conversation, &user.token).await,
+        app.with_cookie(reqwest::Method::DELETE, &conversation, &user.token)
+            .send()
+            .await
+            .unwrap(),
+        app.with_cookie(
+            reqwest::Method::PATCH,
+            &format!("{conversation}/rename"),
+            &user.token,
+        )
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap(),
+        chat(app, &user.token, &frontend_body("still here?", None)).await,
+    ]
+}
+
+async fn assert_all_refused(app: &TestApp, responses: Vec<reqwest::Response>) {
+    for response in responses {
+        let url = response.url().path().to_owned();
+        assert_eq!(response.status(), 401, "{}: {url}", app.backend);
+        assert_eq!(error_message(response).await, "User not found");
+    }
+}
+
 #[tokio::test]
-async fn a_deleted_user_is_refused_on_every_route_whatever_the_cache_holds() {
+async fn a_deleted_user_is_refused_on_every_route_once_the_profile_cache_ttl_passes() {
     for app in spawn_apps().await {
         let ada = app.register("ada").await;
         let id = app.seed_conversation(&ada, "Mine", 2).await;
-        // Warm every cache the routes use.
+        // Warm every cache the routes use, the profile cache among them.
         app.get_json("/api/v1/chat/history", &ada.token).await;
         app.get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
             .await;
@@ -421,31 +459,30 @@ async fn a_deleted_user_is_refused_on_every_route_whatever_the_cache_holds() {
             .execute_unprepared(&format!("DELETE FROM users WHERE id = {}", ada.id))
             .await
             .unwrap();
-        let conversation = format!("/api/v1/chat/conversation/{id}");
-        let checks = [
-            app.get_as("/api/v1/auth/me", &ada.token).await,
-            app.get_as("/api/v1/chat/history", &ada.token).await,
-            app.get_as(&conversation, &ada.token).await,
-            app.with_cookie(reqwest::Method::DELETE, &conversation, &ada.token)
-                .send()
-                .await
-                .unwrap(),
-            app.with_cookie(
-                reqwest::Method::PATCH,
-                &format!("{conversation}/rename"),
-                &ada.token,
-            )
-            .json(&json!({"title": "x"}))
-            .send()
+        // The documented bound: within the TTL the cached profile still answers.
+        let within = app.get_as("/api/v1/chat/history", &ada.token).await;
+        assert_eq!(within.status(), 200, "{}", app.backend);
+        let ttl = Settings::default().auth.profile_cache.ttl_ms;
+        app.clock
+            .advance(time::Duration::milliseconds(i64::try_from(ttl).unwrap()));
+        assert_all_refused(&app, every_route_as(&app, &ada, id).await).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn with_the_profile_cache_off_a_deleted_user_is_refused_at_once_whatever_the_cache_holds() {
+    for app in spawn_apps_with(|settings| settings.auth.profile_cache.ttl_ms = 0).await {
+        let ada = app.register("ada").await;
+        let id = app.seed_conversation(&ada, "Mine", 2).await;
+        app.get_json("/api/v1/chat/history", &ada.token).await;
+        app.get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+            .await;
+        app.connection
+            .execute_unprepared(&format!("DELETE FROM users WHERE id = {}", ada.id))
             .await
-            .unwrap(),
-            chat(&app, &ada.token, &frontend_body("still here?", None)).await,
-        ];
-        for response in checks {
-            let url = response.url().path().to_owned();
-            assert_eq!(response.status(), 401, "{}: {url}", app.backend);
-            assert_eq!(error_message(response).await, "User not found");
-        }
+            .unwrap();
+        assert_all_refused(&app, every_route_as(&app, &ada, id).await).await;
         app.finish().await;
     }
 }

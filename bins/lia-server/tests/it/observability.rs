@@ -96,6 +96,13 @@ async fn metrics_expose_each_series_after_matching_traffic() {
             1.0
         );
         assert_eq!(sample(&text, "lia_cache_hits_total{kind=\"history\"}"), 1.0);
+        // Registration read the user, so the three authenticated requests that followed
+        // within the profile cache's TTL (the service clock does not move) needed no read.
+        assert_eq!(sample(&text, "lia_cache_hits_total{kind=\"profile\"}"), 3.0);
+        assert_eq!(
+            sample(&text, "lia_cache_misses_total{kind=\"profile\"}"),
+            0.0
+        );
         assert!(
             sample(
                 &text,
