@@ -2,41 +2,66 @@
 //! (`docs/api.md` sections 2 and 5). Only this crate knows the JSON shapes.
 
 use lia_domain::{
-    Conversation, ConversationPage, ConversationSummary, Message, MessageSentiment, ModelInfo,
-    Role, User,
+    Conversation, ConversationId, ConversationPage, ConversationSummary, Message, MessageSentiment,
+    ModelInfo, Role, User,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// An ISO-8601 UTC timestamp with a `Z`, microseconds only when non-zero (Pydantic's form).
-/// Written digit by digit into a fixed buffer: it is on every listed conversation and
-/// message, and `core::fmt` made it a visible share of a cached read.
+/// Written digit by digit into a fixed buffer and serialised from it: it is on every listed
+/// conversation and message, and `core::fmt` and a `String` per field made it a visible
+/// share of a read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timestamp {
+    bytes: [u8; 27],
+    len: usize,
+}
+
+impl Timestamp {
+    pub(crate) fn new(instant: OffsetDateTime) -> Self {
+        let utc = instant.to_offset(time::UtcOffset::UTC);
+        let mut out = [0_u8; 27];
+        let year = u32::try_from(utc.year()).unwrap_or(0).min(9_999);
+        put_digits(&mut out[0..4], year);
+        out[4] = b'-';
+        put_digits(&mut out[5..7], u32::from(u8::from(utc.month())));
+        out[7] = b'-';
+        put_digits(&mut out[8..10], u32::from(utc.day()));
+        out[10] = b'T';
+        put_digits(&mut out[11..13], u32::from(utc.hour()));
+        out[13] = b':';
+        put_digits(&mut out[14..16], u32::from(utc.minute()));
+        out[16] = b':';
+        put_digits(&mut out[17..19], u32::from(utc.second()));
+        let micros = utc.microsecond();
+        let len = if micros == 0 {
+            out[19] = b'Z';
+            20
+        } else {
+            out[19] = b'.';
+            put_digits(&mut out[20..26], micros);
+            out[26] = b'Z';
+            27
+        };
+        Self { bytes: out, len }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// [`Timestamp`] as an owned string, for the few answers that keep one.
 pub(crate) fn timestamp(instant: OffsetDateTime) -> String {
-    let utc = instant.to_offset(time::UtcOffset::UTC);
-    let mut out = [0_u8; 27];
-    let year = u32::try_from(utc.year()).unwrap_or(0).min(9_999);
-    put_digits(&mut out[0..4], year);
-    out[4] = b'-';
-    put_digits(&mut out[5..7], u32::from(u8::from(utc.month())));
-    out[7] = b'-';
-    put_digits(&mut out[8..10], u32::from(utc.day()));
-    out[10] = b'T';
-    put_digits(&mut out[11..13], u32::from(utc.hour()));
-    out[13] = b':';
-    put_digits(&mut out[14..16], u32::from(utc.minute()));
-    out[16] = b':';
-    put_digits(&mut out[17..19], u32::from(utc.second()));
-    let micros = utc.microsecond();
-    let end = if micros == 0 {
-        out[19] = b'Z';
-        20
-    } else {
-        out[19] = b'.';
-        put_digits(&mut out[20..26], micros);
-        out[26] = b'Z';
-        27
-    };
-    out[..end].iter().map(|&b| char::from(b)).collect()
+    Timestamp::new(instant).as_str().to_owned()
 }
 
 /// `value`'s last `slot.len()` decimal digits, zero-padded, into `slot`.
@@ -98,23 +123,23 @@ pub(crate) struct TokenResponse {
     pub(crate) user: UserResponse,
 }
 
-/// One row of the history list.
+/// One row of the history list, borrowed from the summary: serialising it allocates nothing.
 #[derive(Debug, Serialize)]
-pub(crate) struct SummaryResponse {
-    id: String,
-    title: Option<String>,
-    created_at: String,
-    updated_at: String,
+pub(crate) struct SummaryResponse<'a> {
+    id: ConversationId,
+    title: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     message_count: u64,
 }
 
-impl From<&ConversationSummary> for SummaryResponse {
-    fn from(summary: &ConversationSummary) -> Self {
+impl<'a> From<&'a ConversationSummary> for SummaryResponse<'a> {
+    fn from(summary: &'a ConversationSummary) -> Self {
         Self {
-            id: summary.id.to_string(),
-            title: summary.title.clone(),
-            created_at: timestamp(summary.created_at),
-            updated_at: timestamp(summary.updated_at),
+            id: summary.id,
+            title: summary.title.as_deref(),
+            created_at: Timestamp::new(summary.created_at),
+            updated_at: Timestamp::new(summary.updated_at),
             message_count: summary.message_count,
         }
     }
@@ -128,7 +153,7 @@ pub(crate) struct MessageResponse<'a> {
     content: &'a str,
     sentiment_data: Option<&'a MessageSentiment>,
     model_info: Option<&'a ModelInfo>,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 impl<'a> From<&'a Message> for MessageResponse<'a> {
@@ -139,7 +164,7 @@ impl<'a> From<&'a Message> for MessageResponse<'a> {
             content: &message.content,
             sentiment_data: message.sentiment_data.as_ref(),
             model_info: message.model_info.as_ref(),
-            created_at: timestamp(message.created_at),
+            created_at: Timestamp::new(message.created_at),
         }
     }
 }
@@ -147,10 +172,10 @@ impl<'a> From<&'a Message> for MessageResponse<'a> {
 /// `GET /chat/conversation/{id}`.
 #[derive(Debug, Serialize)]
 pub(crate) struct DetailResponse<'a> {
-    id: String,
+    id: ConversationId,
     title: Option<&'a str>,
-    created_at: String,
-    updated_at: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     total_messages: u64,
     limit: u64,
     offset: u64,
@@ -162,10 +187,10 @@ impl<'a> DetailResponse<'a> {
     pub(crate) fn new(page: &'a ConversationPage, limit: u64, offset: u64) -> Self {
         let conversation: &Conversation = &page.conversation;
         Self {
-            id: conversation.id.to_string(),
+            id: conversation.id,
             title: conversation.title.as_deref(),
-            created_at: timestamp(conversation.created_at),
-            updated_at: timestamp(conversation.updated_at),
+            created_at: Timestamp::new(conversation.created_at),
+            updated_at: Timestamp::new(conversation.updated_at),
             total_messages: page.total_messages,
             limit,
             offset,
