@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How many distinct pages (offset, limit) of one user's history are kept built, in process
+/// or in Redis; a client paging through invented sizes rebuilds instead of growing the entry.
+pub(crate) const BUILT_PAGES_MAX: usize = 8;
+
 /// Where the cache lives and how long entries live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -13,12 +13,8 @@ use lia_domain::{
 use moka::sync::Cache;
 use time::OffsetDateTime;
 
-use crate::config::CacheConfig;
+use crate::config::{BUILT_PAGES_MAX, CacheConfig};
 use crate::stats::{CacheKind, CacheStats};
-
-/// How many distinct pages (offset, limit) of one user's history are kept built; a client
-/// paging through invented sizes rebuilds instead of growing the entry.
-const BUILT_PAGES_MAX: usize = 8;
 
 /// The newest conversations of one user, ordered as the history list is.
 #[derive(Debug, Default)]

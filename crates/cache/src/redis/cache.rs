@@ -16,7 +16,7 @@ use super::codec::{DetailJson, SummaryJson};
 use super::scripts::{
     DETAIL_SCRIPT, FILL_HISTORY_SCRIPT, HISTORY_PAGE_SCRIPT, STORE_IF_CURRENT_SCRIPT,
 };
-use crate::config::CacheConfig;
+use crate::config::{BUILT_PAGES_MAX, CacheConfig};
 use crate::stats::CacheKind;
 
 /// The Redis conversation cache.
@@ -53,6 +53,7 @@ impl ConversationCache for RedisCache {
             page.offset().to_string(),
             page.limit().to_string(),
             random_generation(),
+            BUILT_PAGES_MAX.to_string(),
         ];
         let client = self.redis.pool.next();
         let Some(reply) = self
@@ -72,13 +73,10 @@ impl ConversationCache for RedisCache {
         let mut items = reply.into_iter();
         let hit = items.next().and_then(|v| v.as_i64()) == Some(1);
         if hit {
-            let summaries: Option<Vec<ConversationSummary>> = items
-                .map(|item| {
-                    item.as_str()
-                        .and_then(|json| serde_json::from_str::<SummaryJson>(&json).ok())
-                        .map(ConversationSummary::from)
-                })
-                .collect();
+            let summaries = items.next().and_then(|page| {
+                let rows = serde_json::from_slice::<Vec<SummaryJson>>(page.as_bytes()?).ok()?;
+                Some(rows.into_iter().map(ConversationSummary::from).collect())
+            });
             if let Some(summaries) = summaries {
                 self.redis.stats.hit(CacheKind::History);
                 return Cached::Hit(lia_domain::Shared::new(summaries));
@@ -137,6 +135,7 @@ impl ConversationCache for RedisCache {
         let _: Result<(), _> = transaction
             .hdel(keys.history_meta(user_id), id.to_string())
             .await;
+        let _: Result<(), _> = transaction.del(keys.history_pages(user_id)).await;
         self.redis
             .bounded("remove_history", transaction.exec::<Value>(true))
             .await;

@@ -9,6 +9,7 @@
 //! | `<p>hist:{u:<uid>}` | sorted set | conversation ids scored by `updated_at` (µs) |
 //! | `<p>histmeta:{u:<uid>}` | hash | conversation id → summary JSON |
 //! | `<p>histinfo:{u:<uid>}` | string | `complete` or `partial` |
+//! | `<p>histpages:{u:<uid>}` | hash | `offset:limit` → that page built as one JSON array, until the history changes |
 //! | `<p>detail:{u:<uid>}:<cid>:<limit>` | string | first page JSON with owner and generation |
 //! | `<p>rl:<scope>:{<key>}` | string | rate-limit theoretical arrival time (µs) |
 //! | `<p>stream:{<stream id>}` | stream | a chat turn's events, one entry per batch |
@@ -49,6 +50,10 @@ impl Keys {
         format!("{}histinfo:{{u:{user}}}", self.prefix)
     }
 
+    pub(crate) fn history_pages(&self, user: UserId) -> String {
+        format!("{}histpages:{{u:{user}}}", self.prefix)
+    }
+
     pub(crate) fn detail(&self, user: UserId, id: ConversationId, limit: u64) -> String {
         format!("{}detail:{{u:{user}}}:{id}:{limit}", self.prefix)
     }
@@ -61,6 +66,7 @@ impl Keys {
             self.history_meta(user),
             self.history_info(user),
             self.generation(user),
+            self.history_pages(user),
         ]
     }
 
@@ -146,6 +152,7 @@ mod tests {
             keys.history(user),
             keys.history_meta(user),
             keys.history_info(user),
+            keys.history_pages(user),
         ] {
             assert!(key.starts_with("lia:v1:") && key.contains(tag), "{key}");
         }

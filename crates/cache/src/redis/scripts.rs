@@ -5,25 +5,34 @@ use std::sync::LazyLock;
 
 use fred::types::scripts::Script;
 
-/// A history page. KEYS: zset, meta hash, info, gen. ARGV: offset, limit, random gen.
-/// Returns {1, json...} on a hit, {0, generation} on a miss.
+/// A history page. KEYS: zset, meta hash, info, gen, built pages. ARGV: offset, limit, random
+/// gen, built pages max. Returns {1, page as one JSON array} on a hit, {0, generation} on a
+/// miss. A page assembled from the index is kept in the built-pages hash, so the next read
+/// of it is one HGET; every change to the history deletes that hash with the index.
 const HISTORY_PAGE: &str = r"
 local info = redis.call('GET', KEYS[3])
 local start = tonumber(ARGV[1])
 local stop = start + tonumber(ARGV[2]) - 1
 if info then
+  local field = ARGV[1] .. ':' .. ARGV[2]
+  local built = redis.call('HGET', KEYS[5], field)
+  if built then return {1, built} end
   local n = redis.call('ZCARD', KEYS[1])
   if info == 'complete' or stop < n then
     local ids = redis.call('ZREVRANGE', KEYS[1], start, stop)
-    local result = {1}
+    local rows = {}
     if #ids > 0 then
-      local rows = redis.call('HMGET', KEYS[2], unpack(ids))
+      rows = redis.call('HMGET', KEYS[2], unpack(ids))
       for i = 1, #rows do
         if not rows[i] then return {0, redis.call('GET', KEYS[4]) or ARGV[3]} end
-        result[#result + 1] = rows[i]
       end
     end
-    return result
+    local page = '[' .. table.concat(rows, ',') .. ']'
+    if redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[5]) end
+    redis.call('HSET', KEYS[5], field, page)
+    local ttl = redis.call('PTTL', KEYS[3])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[5], ttl) end
+    return {1, page}
   end
 end
 local gen = redis.call('GET', KEYS[4])
@@ -35,10 +44,11 @@ return {0, gen}
 ";
 
 /// Replaces the cached history if the generation still matches.
-/// KEYS: zset, meta, info, gen. ARGV: token, ttl, complete|partial, then (score, id, json)*.
+/// KEYS: zset, meta, info, gen, built pages. ARGV: token, ttl, complete|partial, then
+/// (score, id, json)*.
 const FILL_HISTORY: &str = r"
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])
 for i = 4, #ARGV, 3 do
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
   redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])

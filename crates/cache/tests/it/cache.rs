@@ -50,6 +50,12 @@ async fn history_pages_follow_removals_and_invalidation() {
             panic!("{}: expected a hit", backend.name)
         };
         assert_eq!(titles(first.value()), ["c", "b"]);
+        // A page read again is served as built the first time (Redis keeps it as one JSON
+        // array): the same rows, whatever the path.
+        let Cached::Hit(again) = backend.cache.history(user, page).await else {
+            panic!("{}: expected a hit", backend.name)
+        };
+        assert_eq!(again.value(), first.value(), "{}", backend.name);
         let Cached::Hit(second) = backend
             .cache
             .history(user, HistoryPage::new(2, 2).unwrap())
