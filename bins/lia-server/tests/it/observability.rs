@@ -231,3 +231,52 @@ async fn invented_methods_do_not_grow_the_metrics() {
         app.finish().await;
     }
 }
+
+/// The real binary with JSON logs: the line a turn logs when it ends, after its response
+/// began streaming, names the request's id (from the request span) and the turn's stream id
+/// (from the turn's own span).
+#[tokio::test]
+async fn a_turns_own_log_lines_carry_the_request_id_and_the_stream_id() {
+    use std::time::Duration;
+
+    use crate::process::{ServerProcess, free_port, server_env};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("lia.db").display().to_string();
+    let env = server_env(
+        free_port(),
+        &[
+            ("LIA__DATABASE__SQLITE_PATH", sqlite),
+            ("LIA__APP__LOG_JSON", "true".into()),
+        ],
+    );
+    let mut server = ServerProcess::start(env).await;
+    let token = server.register("ada").await;
+    let body = server
+        .http
+        .post(server.url("/api/v1/chat/stream"))
+        .header("Cookie", format!("access_token={token}"))
+        .header("X-Request-ID", "turn-log-check")
+        .json(&serde_json::json!({"message": "hello", "provider": "local", "sentiment_method": "lexicon"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let frames = crate::helpers::parse_frames(&body);
+    let stream_id = frames[0].data["stream_id"].as_str().unwrap().to_owned();
+    server
+        .wait_for_log("turn finished", Duration::from_secs(10))
+        .await;
+    let logs = server.logs();
+    let line: Value = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["fields"]["message"] == "turn finished")
+        .unwrap_or_else(|| panic!("no JSON line for the turn:\n{logs}"));
+    let spans = line["spans"].as_array().unwrap();
+    let field = |name: &str| spans.iter().find_map(|span| span[name].as_str());
+    assert_eq!(field("request_id"), Some("turn-log-check"), "{line}");
+    assert_eq!(field("stream_id"), Some(stream_id.as_str()), "{line}");
+}

@@ -377,9 +377,17 @@ impl ChatService {
             announced: std::sync::atomic::AtomicBool::new(!defer_start),
             sentiment_spend: lia_sentiment::Spend::default(),
         };
-        inner
-            .tracker
-            .spawn("chat_turn", generation.run(registration));
+        // A child of the caller's span (the HTTP request's, with its request id), so every
+        // line the turn logs after the response started carries both ids.
+        let span = tracing::info_span!(
+            "chat_turn",
+            stream_id = %started.stream_id,
+            conversation_id = %conversation_id
+        );
+        inner.tracker.spawn(
+            "chat_turn",
+            tracing::Instrument::instrument(generation.run(registration), span),
+        );
         Ok(started)
     }
 

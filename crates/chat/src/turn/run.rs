@@ -119,6 +119,10 @@ impl Generation {
         );
         let (outcome, ()) = tokio::join!(generation, flusher);
         drop(entry);
+        match &outcome {
+            Ok(()) => tracing::info!("turn finished"),
+            Err(error) => tracing::info!(%error, "turn finished with an error"),
+        }
         outcome
     }
 
