@@ -33,6 +33,8 @@ They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // This binary's TLS stack, for the clients it builds itself (the benchmark's streams).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

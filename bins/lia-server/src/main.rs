@@ -34,6 +34,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init(&settings.app);
+    // The composition root picks the process's TLS stack, once: ring, which every client in
+    // the binary (database, Redis) then shares. The LLM and sentiment clients carry their own
+    // configuration; an error only says a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let outcome = actix_web::rt::System::new().block_on(async move {
         let application = Application::build(settings).await?;
         application

@@ -101,9 +101,9 @@ impl OpenAiProvider {
         let api = OpenAIConfig::new()
             .with_api_key(config.api_key.expose())
             .with_api_base(config.base_url.trim_end_matches('/'));
-        let client = Client::with_config(api)
-            .with_http_client(http.clone())
-            .with_http_service(FailureReporting { http });
+        // `build`, not `with_config`: that one first builds a default reqwest client, which
+        // needs a process-wide TLS provider.
+        let client = Client::build(http.clone(), api).with_http_service(FailureReporting { http });
         Ok(Self { client, config })
     }
 
