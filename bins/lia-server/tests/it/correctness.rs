@@ -438,6 +438,21 @@ async fn every_route_as(
     ]
 }
 
+/// A user with a conversation, every cache the routes use warmed (the profile cache among
+/// them), then deleted by SQL behind Lia's back.
+async fn a_user_deleted_with_warm_caches(app: &TestApp) -> (Account, lia_domain::ConversationId) {
+    let ada = app.register("ada").await;
+    let id = app.seed_conversation(&ada, "Mine", 2).await;
+    app.get_json("/api/v1/chat/history", &ada.token).await;
+    app.get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
+        .await;
+    app.connection
+        .execute_unprepared(&format!("DELETE FROM users WHERE id = {}", ada.id))
+        .await
+        .unwrap();
+    (ada, id)
+}
+
 async fn assert_all_refused(app: &TestApp, responses: Vec<reqwest::Response>) {
     for response in responses {
         let url = response.url().path().to_owned();
@@ -449,16 +464,7 @@ async fn assert_all_refused(app: &TestApp, responses: Vec<reqwest::Response>) {
 #[tokio::test]
 async fn a_deleted_user_is_refused_on_every_route_once_the_profile_cache_ttl_passes() {
     for app in spawn_apps().await {
-        let ada = app.register("ada").await;
-        let id = app.seed_conversation(&ada, "Mine", 2).await;
-        // Warm every cache the routes use, the profile cache among them.
-        app.get_json("/api/v1/chat/history", &ada.token).await;
-        app.get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-            .await;
-        app.connection
-            .execute_unprepared(&format!("DELETE FROM users WHERE id = {}", ada.id))
-            .await
-            .unwrap();
+        let (ada, id) = a_user_deleted_with_warm_caches(&app).await;
         // The documented bound: within the TTL the cached profile still answers.
         let within = app.get_as("/api/v1/chat/history", &ada.token).await;
         assert_eq!(within.status(), 200, "{}", app.backend);
@@ -473,15 +479,7 @@ async fn a_deleted_user_is_refused_on_every_route_once_the_profile_cache_ttl_pas
 #[tokio::test]
 async fn with_the_profile_cache_off_a_deleted_user_is_refused_at_once_whatever_the_cache_holds() {
     for app in spawn_apps_with(|settings| settings.auth.profile_cache.ttl_ms = 0).await {
-        let ada = app.register("ada").await;
-        let id = app.seed_conversation(&ada, "Mine", 2).await;
-        app.get_json("/api/v1/chat/history", &ada.token).await;
-        app.get_json(&format!("/api/v1/chat/conversation/{id}"), &ada.token)
-            .await;
-        app.connection
-            .execute_unprepared(&format!("DELETE FROM users WHERE id = {}", ada.id))
-            .await
-            .unwrap();
+        let (ada, id) = a_user_deleted_with_warm_caches(&app).await;
         assert_all_refused(&app, every_route_as(&app, &ada, id).await).await;
         app.finish().await;
     }
