@@ -29,21 +29,6 @@ impl<T> Shared<T> {
         })
     }
 
-    /// A value with its encoding already known (read back from a cache that stored both).
-    #[must_use]
-    pub fn with_encoding(value: T, encoded: Arc<[u8]>) -> Arc<Self> {
-        Arc::new(Self {
-            value,
-            encoded: OnceLock::from(encoded),
-        })
-    }
-
-    /// The stored encoding, if any (a cache that keeps it across processes reads it here).
-    #[must_use]
-    pub fn encoded(&self) -> Option<Arc<[u8]>> {
-        self.encoded.get().map(Arc::clone)
-    }
-
     /// The value.
     #[must_use]
     pub fn value(&self) -> &T {
@@ -105,10 +90,5 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &second), "the same bytes, not a copy");
         assert_eq!(calls.get(), 1);
         assert_eq!(shared.value(), &vec![1, 2, 3]);
-        let known = Shared::with_encoding(vec![1_u8], Arc::from(&b"[1]"[..]));
-        assert_eq!(
-            known.encoded_with(|_| Err("not called")).unwrap(),
-            known.encoded().unwrap()
-        );
     }
 }

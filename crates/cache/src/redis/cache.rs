@@ -163,15 +163,11 @@ impl ConversationCache for RedisCache {
         };
         let entry = stored
             .filter(|_| cacheable)
-            .and_then(|value| detail_entry(&value));
+            .and_then(|json| serde_json::from_str::<DetailJson>(&json).ok());
         match entry {
-            Some((entry, wire)) if entry.owner == user_id && entry.generation == generation => {
+            Some(entry) if entry.owner == user_id && entry.generation == generation => {
                 self.redis.stats.hit(CacheKind::Detail);
-                let page = entry.into_page();
-                Cached::Hit(match wire {
-                    Some(wire) => lia_domain::Shared::with_encoding(page, wire),
-                    None => lia_domain::Shared::new(page),
-                })
+                Cached::Hit(lia_domain::Shared::new(entry.into_page()))
             }
             _ => {
                 self.redis.stats.miss(CacheKind::Detail);
@@ -184,12 +180,10 @@ impl ConversationCache for RedisCache {
         if !matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }) {
             return;
         }
-        let wire = page.encoded();
         let page = page.value();
         let owner = page.conversation.user_id;
         let keys = &self.redis.keys;
         let json = serde_json::to_string(&DetailJson::new(token.0, page)).unwrap_or_default();
-        let json = detail_value(wire.as_deref(), &json);
         let script_keys = keys.detail_group(owner, page.conversation.id, window.limit());
         let args = vec![
             token.0.to_string(),
@@ -231,26 +225,4 @@ impl ConversationCache for RedisCache {
             .bounded("invalidate_history", transaction.exec::<Value>(true))
             .await;
     }
-}
-
-/// A stored detail entry: the length of the edge's encoding (0 when none was made), a line
-/// break, that encoding, then the entry's JSON. A hit then serves the stored bytes instead of
-/// serialising the page again.
-fn detail_value(wire: Option<&[u8]>, json: &str) -> String {
-    let wire = wire
-        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .unwrap_or("");
-    format!("{}\n{wire}{json}", wire.len())
-}
-
-/// [`detail_value`] read back; `None` for anything else (an entry in an older layout is a miss).
-fn detail_entry(value: &str) -> Option<(DetailJson, Option<std::sync::Arc<[u8]>>)> {
-    let (length, rest) = value.split_once('\n')?;
-    let length: usize = length.parse().ok()?;
-    let (wire, json) = (rest.get(..length)?, rest.get(length..)?);
-    let entry = serde_json::from_str::<DetailJson>(json).ok()?;
-    Some((
-        entry,
-        (length > 0).then(|| std::sync::Arc::from(wire.as_bytes())),
-    ))
 }
