@@ -5,7 +5,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    chat, error_message, frontend_body, parse_frames, spawn_apps, spawn_apps_with,
+    chat, error_message, frontend_body, parse_frames, spawn_apps, spawn_apps_with, streamed_text,
 };
 
 #[tokio::test]
@@ -42,11 +42,7 @@ async fn a_turn_streams_in_order_and_is_stored_before_done() {
         let start = &frames[0].data;
         let conversation_id = start["conversation_id"].as_str().unwrap().to_owned();
         assert!(start["message_id"].is_i64() && start["stream_id"].is_string());
-        let reply: String = frames
-            .iter()
-            .filter(|f| f.event == "chunk")
-            .map(|f| f.data["content"].as_str().unwrap())
-            .collect();
+        let reply = streamed_text(&frames);
         let sentiment = &frames[frames.len() - 2].data;
         assert_eq!(sentiment["message"]["label"], "Positive");
         assert!(
@@ -127,11 +123,7 @@ async fn the_ai_sdk_format_and_structured_mode_are_accepted() {
             "id": "chat-1", "trigger": "submit-message",
         });
         let frames = parse_frames(&chat(&app, &ada.token, &body).await.text().await.unwrap());
-        let reply: String = frames
-            .iter()
-            .filter(|f| f.event == "chunk")
-            .map(|f| f.data["content"].as_str().unwrap())
-            .collect();
+        let reply = streamed_text(&frames);
         assert!(
             !reply.is_empty() && !reply.contains("sentiment_score"),
             "only the response text streams: {reply}"
@@ -315,16 +307,7 @@ async fn a_disconnected_client_resumes_from_last_event_id_without_loss_or_duplic
             .await;
         assert_eq!(stolen.status(), 404, "another user cannot re-attach");
 
-        let resumed = app
-            .with_cookie(
-                reqwest::Method::GET,
-                &format!("/api/v1/chat/stream/{stream_id}"),
-                &ada.token,
-            )
-            .header("Last-Event-ID", last_seen.to_string())
-            .send()
-            .await
-            .unwrap();
+        let resumed = app.resume_turn(&stream_id, &ada.token, last_seen).await;
         assert_eq!(resumed.status(), 200);
         let rest = parse_frames(&resumed.text().await.unwrap());
         assert_eq!(rest.first().unwrap().id, last_seen + 1, "nothing lost");
@@ -434,11 +417,7 @@ async fn stop_ends_the_turn_and_stores_the_partial_reply() {
             .await;
         let reply = &detail["messages"][1];
         assert_eq!(reply["model_info"]["finish_reason"], "stopped");
-        let streamed: String = frames
-            .iter()
-            .filter(|f| f.event == "chunk")
-            .map(|f| f.data["content"].as_str().unwrap())
-            .collect();
+        let streamed = streamed_text(&frames);
         assert_eq!(
             reply["content"], streamed,
             "exactly what was streamed is stored"

@@ -11,7 +11,7 @@ use lia_server::Settings;
 
 use crate::helpers::{
     Account, Backend, TestApp, backends, chat, error_message, frontend_body, parse_frames,
-    spawn_apps, spawn_apps_with, spawn_on, spawn_pairs,
+    spawn_apps, spawn_apps_with, spawn_on, spawn_pairs, streamed_text,
 };
 
 /// The conversation's stored cumulative sentiment state, as JSON.
@@ -40,14 +40,6 @@ fn body(message: &str, conversation_id: Option<&str>) -> Value {
         body["conversation_id"] = json!(id);
     }
     body
-}
-
-fn chunks(frames: &[crate::helpers::Frame]) -> String {
-    frames
-        .iter()
-        .filter(|f| f.event == "chunk")
-        .map(|f| f.data["content"].as_str().unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +77,7 @@ async fn ten_concurrent_turns_in_one_conversation_each_answer_their_own_question
         let answers = futures::future::join_all(turns).await;
         for (question, frames) in questions.iter().zip(&answers) {
             assert_eq!(
-                chunks(frames),
+                streamed_text(frames),
                 format!("You said: {question}"),
                 "{}: each turn's prompt ends with its own message",
                 app.backend

@@ -315,6 +315,24 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Re-attaches to a turn's stream as the holder of `token`, after event `last_seen`.
+    pub(crate) async fn resume_turn(
+        &self,
+        stream_id: &str,
+        token: &str,
+        last_seen: u64,
+    ) -> reqwest::Response {
+        self.with_cookie(
+            reqwest::Method::GET,
+            &format!("/api/v1/chat/stream/{stream_id}"),
+            token,
+        )
+        .header("Last-Event-ID", last_seen.to_string())
+        .send()
+        .await
+        .unwrap()
+    }
+
     /// GET `path` as the holder of `token`, as JSON.
     pub(crate) async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get_as(path, token).await.json().await.unwrap()
@@ -369,6 +387,15 @@ pub(crate) struct Frame {
     pub(crate) id: u64,
     pub(crate) event: String,
     pub(crate) data: Value,
+}
+
+/// The text the `chunk` frames among `frames` streamed, in order.
+pub(crate) fn streamed_text<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> String {
+    frames
+        .into_iter()
+        .filter(|f| f.event == "chunk")
+        .map(|f| f.data["content"].as_str().unwrap())
+        .collect()
 }
 
 /// Parses a whole event-stream body, checking the exact frame format on the way: three

@@ -8,7 +8,7 @@ use lia_store::testing::ScratchDatabase;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::Value;
 
-use crate::helpers::{assert_continuous, parse_frames};
+use crate::helpers::{assert_continuous, parse_frames, streamed_text};
 use crate::process::{ServerProcess, free_port, read_frames, server_env};
 
 fn sqlite_env(
@@ -350,12 +350,7 @@ async fn a_turn_whose_instance_is_killed_is_finished_by_the_other_exactly_once()
         .wait_for_log("recovered a turn", Duration::from_secs(5))
         .await;
 
-    let streamed: String = early
-        .iter()
-        .chain(&rest)
-        .filter(|f| f.event == "chunk")
-        .map(|f| f.data["content"].as_str().unwrap())
-        .collect();
+    let streamed = streamed_text(early.iter().chain(&rest));
     let replies = stored_replies(&scratch.url).await;
     assert_eq!(
         replies,

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::helpers::{assert_continuous, chat, frontend_body, parse_frames, spawn_pairs};
+use crate::helpers::{
+    assert_continuous, chat, frontend_body, parse_frames, spawn_pairs, streamed_text,
+};
 
 /// Reads a live event stream until `count` frames have arrived; keeps the connection.
 async fn frames_until(response: &mut reqwest::Response, count: usize, body: &mut String) {
@@ -38,16 +40,7 @@ async fn a_turn_is_resumed_and_stopped_through_another_instance() {
         let last_seen = early.last().unwrap().id;
 
         // The other instance serves the re-attach from the shared stream buffer, live.
-        let mut resumed = second
-            .with_cookie(
-                reqwest::Method::GET,
-                &format!("/api/v1/chat/stream/{stream_id}"),
-                &ada.token,
-            )
-            .header("Last-Event-ID", last_seen.to_string())
-            .send()
-            .await
-            .unwrap();
+        let mut resumed = second.resume_turn(&stream_id, &ada.token, last_seen).await;
         assert_eq!(resumed.status(), 200);
         let mut live = String::new();
         frames_until(&mut resumed, 1, &mut live).await;
@@ -62,12 +55,7 @@ async fn a_turn_is_resumed_and_stopped_through_another_instance() {
         assert_continuous(&early, &rest, "stopped");
 
         // Stored once, as stopped, with what was streamed; visible from either instance.
-        let streamed: String = early
-            .iter()
-            .chain(&rest)
-            .filter(|f| f.event == "chunk")
-            .map(|f| f.data["content"].as_str().unwrap())
-            .collect();
+        let streamed = streamed_text(early.iter().chain(&rest));
         for instance in [&first, &second] {
             let detail: Value = instance
                 .get_json(

@@ -9,7 +9,7 @@ use lia_llm::testing::{Reply, openai_delta};
 use serde_json::{Value, json};
 
 use crate::chat_failures::{apps_with_upstream, body};
-use crate::helpers::{TestApp, chat, frontend_body, parse_frames, spawn_apps};
+use crate::helpers::{TestApp, chat, frontend_body, parse_frames, spawn_apps, streamed_text};
 use crate::process::read_frames;
 
 /// The usage stored on the reply of the conversation a stream started.
@@ -121,11 +121,7 @@ async fn the_offline_provider_is_estimated_exactly_by_the_documented_rule_and_me
         lexicon["sentiment_method"] = json!("lexicon");
         let text = chat(&app, &ada.token, &lexicon).await.text().await.unwrap();
         let frames = parse_frames(&text);
-        let reply: String = frames
-            .iter()
-            .filter(|f| f.event == "chunk")
-            .map(|f| f.data["content"].as_str().unwrap())
-            .collect();
+        let reply = streamed_text(&frames);
         let system = lia_chat::prompt::system_prompt(
             app.settings.chat.turns.system_prompt.as_deref(),
             false,
