@@ -146,7 +146,10 @@ impl Application {
             repository.clone(),
             Arc::clone(&cache),
             settings.cache.history_max_entries,
-        );
+        )
+        .with_detail_encoder(Arc::new(|page, window| {
+            lia_api::encode_detail(page, window).map_err(Into::into)
+        }));
         let turns_runtime = TurnsRuntime(Some(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(settings.chat.turn_threads.max(1))

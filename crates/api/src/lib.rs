@@ -18,3 +18,4 @@ pub use health::Probe;
 pub use metrics::{HttpMetrics, MetricsSource};
 pub use middleware::{app, operations_app};
 pub use state::{ApiSettings, ApiState, CookieSettings, Draining, StaticAnswers};
+pub use wire::encode_detail;

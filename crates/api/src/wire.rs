@@ -200,6 +200,18 @@ impl<'a> DetailResponse<'a> {
     }
 }
 
+/// The answer to `GET /chat/conversation/{id}` for `window`, as bytes. The composition root
+/// hands it to the conversation service, so a first page is encoded once, when cached.
+///
+/// # Errors
+/// Serialisation failures (none for these types in practice).
+pub fn encode_detail(
+    page: &ConversationPage,
+    window: lia_domain::MessageWindow,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&DetailResponse::new(page, window.limit(), window.offset()))
+}
+
 /// Delete answers.
 #[derive(Debug, Serialize)]
 pub(crate) struct DeleteResponse {

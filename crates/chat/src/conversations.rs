@@ -7,9 +7,16 @@ use std::sync::Arc;
 
 use lia_domain::ports::{Cached, ConversationCache, SharedHistory, SharedPage};
 use lia_domain::{
-    ConversationId, ConversationRepository, HistoryPage, MessageWindow, RepositoryError, Shared,
-    Title, UserId,
+    BoxError, ConversationId, ConversationPage, ConversationRepository, HistoryPage, MessageWindow,
+    RepositoryError, Shared, Title, UserId,
 };
+
+/// The HTTP edge's encoding of a conversation page (what it answers for `window`). Given to
+/// the service, a first page is encoded before it is cached, so a cache that keeps entries
+/// outside the process (Redis) serves the bytes instead of decoding and serialising the page
+/// on every read.
+pub type DetailEncoder =
+    Arc<dyn Fn(&ConversationPage, MessageWindow) -> Result<Vec<u8>, BoxError> + Send + Sync>;
 
 /// Conversation reads and owner-scoped changes.
 #[derive(Clone)]
@@ -17,6 +24,7 @@ pub struct ConversationService {
     repository: Arc<dyn ConversationRepository>,
     cache: Arc<dyn ConversationCache>,
     history_fill: u64,
+    detail_encoder: Option<DetailEncoder>,
 }
 
 impl std::fmt::Debug for ConversationService {
@@ -39,7 +47,15 @@ impl ConversationService {
             repository,
             cache,
             history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT),
+            detail_encoder: None,
         }
+    }
+
+    /// The same service, encoding first pages with `encoder` before caching them.
+    #[must_use]
+    pub fn with_detail_encoder(mut self, encoder: DetailEncoder) -> Self {
+        self.detail_encoder = Some(encoder);
+        self
     }
 
     /// The owner's conversations, newest first.
@@ -96,6 +112,10 @@ impl ConversationService {
         };
         let page = Shared::new(self.repository.detail(user_id, id, window).await?);
         if let Some(token) = token {
+            if let Some(encode) = &self.detail_encoder {
+                // A failure leaves the page unencoded: the edge encodes it again and reports it.
+                let _ = page.encoded_with(|page| encode(page, window));
+            }
             self.cache.store_detail(token, window, &page).await;
         }
         Ok(page)

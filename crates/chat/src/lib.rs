@@ -12,7 +12,7 @@ pub mod turn;
 pub mod usage;
 
 pub use config::ChatConfig;
-pub use conversations::ConversationService;
+pub use conversations::{ConversationService, DetailEncoder};
 pub use error::ChatError;
 pub use events::{TurnEvent, frame, write_frame};
 pub use quota::{QuotaConfig, QuotaStatus};

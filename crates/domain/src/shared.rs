@@ -6,6 +6,9 @@
 //! request. A cache that keeps a `Shared` hands out an `Arc` instead, and the edge keeps the
 //! bytes it wrote in [`Shared::encoded_with`]; the entry, and its encoding with it, is
 //! dropped when the data changes.
+//!
+//! A cache outside the process (Redis) keeps what the edge sends, not the value: a hit is
+//! then [`Shared::from_encoding`], served without decoding or encoding anything.
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,8 +18,17 @@ use std::sync::{Arc, OnceLock};
 /// encoding stored is the one every later reader gets.
 #[derive(Debug)]
 pub struct Shared<T> {
-    value: T,
-    encoded: OnceLock<Arc<[u8]>>,
+    content: Content<T>,
+}
+
+/// What a [`Shared`] holds: a value (and, once made, its encoding), or only an encoding.
+#[derive(Debug)]
+enum Content<T> {
+    Value {
+        value: T,
+        encoded: OnceLock<Arc<[u8]>>,
+    },
+    Encoded(Arc<[u8]>),
 }
 
 impl<T> Shared<T> {
@@ -24,15 +36,39 @@ impl<T> Shared<T> {
     #[must_use]
     pub fn new(value: T) -> Arc<Self> {
         Arc::new(Self {
-            value,
-            encoded: OnceLock::new(),
+            content: Content::Value {
+                value,
+                encoded: OnceLock::new(),
+            },
         })
     }
 
-    /// The value.
+    /// A value known only by its encoding: read back from a cache that keeps the bytes the
+    /// edge sends, it is served as they are.
     #[must_use]
-    pub fn value(&self) -> &T {
-        &self.value
+    pub fn from_encoding(encoded: Arc<[u8]>) -> Arc<Self> {
+        Arc::new(Self {
+            content: Content::Encoded(encoded),
+        })
+    }
+
+    /// The value; `None` for one known only by its encoding.
+    #[must_use]
+    pub fn value(&self) -> Option<&T> {
+        match &self.content {
+            Content::Value { value, .. } => Some(value),
+            Content::Encoded(_) => None,
+        }
+    }
+
+    /// The stored encoding, if one was made (a cache that keeps entries outside the process
+    /// stores these bytes).
+    #[must_use]
+    pub fn encoded(&self) -> Option<Arc<[u8]>> {
+        match &self.content {
+            Content::Value { encoded, .. } => encoded.get().map(Arc::clone),
+            Content::Encoded(encoded) => Some(Arc::clone(encoded)),
+        }
     }
 
     /// The value's encoding: `encode` runs until one call succeeds, and later calls (by any
@@ -45,24 +81,33 @@ impl<T> Shared<T> {
         &self,
         encode: impl FnOnce(&T) -> Result<Vec<u8>, E>,
     ) -> Result<Arc<[u8]>, E> {
-        if let Some(stored) = self.encoded.get() {
+        let (value, encoded) = match &self.content {
+            Content::Value { value, encoded } => (value, encoded),
+            Content::Encoded(encoded) => return Ok(Arc::clone(encoded)),
+        };
+        if let Some(stored) = encoded.get() {
             return Ok(Arc::clone(stored));
         }
-        let fresh: Arc<[u8]> = Arc::from(encode(&self.value)?);
-        Ok(Arc::clone(self.encoded.get_or_init(|| fresh)))
+        let fresh: Arc<[u8]> = Arc::from(encode(value)?);
+        Ok(Arc::clone(encoded.get_or_init(|| fresh)))
     }
 
     /// Whether an encoding is stored (for tests and counters).
     #[must_use]
     pub fn is_encoded(&self) -> bool {
-        self.encoded.get().is_some()
+        self.encoded().is_some()
     }
 }
 
 impl<T: PartialEq> PartialEq for Shared<T> {
-    /// Equal values are equal whatever was encoded.
+    /// Two values are equal when they are equal whatever was encoded; two known only by their
+    /// encodings when the bytes are; a value and an encoding never are.
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
+        match (&self.content, &other.content) {
+            (Content::Value { value: a, .. }, Content::Value { value: b, .. }) => a == b,
+            (Content::Encoded(a), Content::Encoded(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -89,6 +134,22 @@ mod tests {
         assert_eq!(&*first, &[11, 12, 13]);
         assert!(Arc::ptr_eq(&first, &second), "the same bytes, not a copy");
         assert_eq!(calls.get(), 1);
-        assert_eq!(shared.value(), &vec![1, 2, 3]);
+        assert_eq!(shared.value(), Some(&vec![1, 2, 3]));
+        assert_eq!(shared.encoded().as_deref(), Some(&[11, 12, 13][..]));
+    }
+
+    #[test]
+    fn a_value_known_by_its_encoding_is_served_as_those_bytes() {
+        let bytes: Arc<[u8]> = Arc::from(&b"[1]"[..]);
+        let known = Shared::<Vec<u8>>::from_encoding(Arc::clone(&bytes));
+        let served = known.encoded_with(|_| Err("never called")).unwrap();
+        assert!(Arc::ptr_eq(&served, &bytes));
+        assert_eq!(known.value(), None);
+        assert_eq!(*known, *Shared::<Vec<u8>>::from_encoding(bytes));
+        assert_ne!(
+            *known,
+            *Shared::new(vec![1_u8]),
+            "a value never equals an encoding"
+        );
     }
 }

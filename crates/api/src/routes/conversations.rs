@@ -10,9 +10,7 @@ use lia_domain::{ConversationId, HistoryPage, MessageAnchor, MessageId, MessageW
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, authenticate};
 use crate::state::ApiState;
-use crate::wire::{
-    DeleteResponse, DetailResponse, RenameRequest, SuccessResponse, SummaryResponse,
-};
+use crate::wire::{DeleteResponse, RenameRequest, SuccessResponse, SummaryResponse};
 
 /// The query parameters, as text.
 pub(super) fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
@@ -103,9 +101,7 @@ pub(super) async fn detail(
     let page = state.conversations.detail(user.0.id, id, window).await?;
     // A cached page is a first page of exactly this limit and offset, so its stored encoding
     // is this answer.
-    let body = page.encoded_with(|page| {
-        serde_json::to_vec(&DetailResponse::new(page, window.limit(), window.offset()))
-    })?;
+    let body = page.encoded_with(|page| crate::wire::encode_detail(page, window))?;
     Ok(json_bytes(body))
 }
 

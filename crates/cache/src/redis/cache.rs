@@ -3,6 +3,7 @@
 //! transactions. Every operation is bounded by the command timeout and fails open.
 
 use async_trait::async_trait;
+use fred::bytes::Bytes;
 use fred::prelude::{
     HashesInterface, KeysInterface, SortedSetsInterface, TransactionInterface, Value,
 };
@@ -12,7 +13,7 @@ use lia_domain::{
 };
 
 use super::RedisConnection;
-use super::codec::{DetailJson, SummaryJson};
+use super::codec::{SummaryJson, detail_entry, detail_entry_bytes};
 use super::scripts::{
     DETAIL_SCRIPT, FILL_HISTORY_SCRIPT, HISTORY_PAGE_SCRIPT, STORE_IF_CURRENT_SCRIPT,
 };
@@ -150,7 +151,7 @@ impl ConversationCache for RedisCache {
         let keys = &self.redis.keys;
         let cacheable = matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 });
         let script_keys = keys.detail_group(user_id, id, window.limit());
-        let call = DETAIL_SCRIPT.evalsha_with_reload::<(Option<String>, String), _, _>(
+        let call = DETAIL_SCRIPT.evalsha_with_reload::<(Option<Bytes>, String), _, _>(
             self.redis.pool.next(),
             script_keys,
             vec![random_generation()],
@@ -163,11 +164,11 @@ impl ConversationCache for RedisCache {
         };
         let entry = stored
             .filter(|_| cacheable)
-            .and_then(|json| serde_json::from_str::<DetailJson>(&json).ok());
+            .and_then(|stored| detail_entry(&stored));
         match entry {
             Some(entry) if entry.owner == user_id && entry.generation == generation => {
                 self.redis.stats.hit(CacheKind::Detail);
-                Cached::Hit(lia_domain::Shared::new(entry.into_page()))
+                Cached::Hit(entry.page)
             }
             _ => {
                 self.redis.stats.miss(CacheKind::Detail);
@@ -180,15 +181,16 @@ impl ConversationCache for RedisCache {
         if !matches!(window.anchor(), MessageAnchor::FromNewest { offset: 0 }) {
             return;
         }
-        let page = page.value();
-        let owner = page.conversation.user_id;
+        let (Some(value), Some(entry)) = (page.value(), detail_entry_bytes(token.0, page)) else {
+            return;
+        };
+        let conversation = &value.conversation;
         let keys = &self.redis.keys;
-        let json = serde_json::to_string(&DetailJson::new(token.0, page)).unwrap_or_default();
-        let script_keys = keys.detail_group(owner, page.conversation.id, window.limit());
+        let script_keys = keys.detail_group(conversation.user_id, conversation.id, window.limit());
         let args = vec![
-            token.0.to_string(),
-            json,
-            self.config.detail_ttl_secs.max(1).to_string(),
+            Value::from(token.0.to_string()),
+            Value::from(Bytes::from(entry)),
+            Value::from(self.config.detail_ttl_secs.max(1).to_string()),
         ];
         self.redis
             .bounded(

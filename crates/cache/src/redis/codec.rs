@@ -5,6 +5,10 @@ use lia_domain::{
     Conversation, ConversationId, ConversationPage, ConversationSummary, CumulativeSentiment,
     Message, MessageId, MessageSentiment, ModelInfo, Role, UserId,
 };
+use std::sync::Arc;
+
+use lia_domain::Shared;
+use lia_domain::ports::SharedPage;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -137,4 +141,54 @@ impl DetailJson {
             has_more: self.has_more,
         }
     }
+}
+
+/// The first byte of a detail entry kept as the edge's encoding.
+const ENCODED_TAG: u8 = b'E';
+
+/// A cached first page read back: its owner and generation, and the page.
+pub(crate) struct DetailEntry {
+    pub(crate) owner: UserId,
+    pub(crate) generation: u64,
+    pub(crate) page: SharedPage,
+}
+
+/// A first page as stored: when the edge encoded it, `E<owner>:<generation>` and a line break,
+/// then those bytes (a hit is served as they are, nothing decoded or encoded); otherwise the
+/// [`DetailJson`] (a hit is decoded into the value).
+pub(crate) fn detail_entry_bytes(generation: u64, page: &SharedPage) -> Option<Vec<u8>> {
+    let value = page.value()?;
+    let Some(encoded) = page.encoded() else {
+        return serde_json::to_vec(&DetailJson::new(generation, value)).ok();
+    };
+    let owner = value.conversation.user_id.0;
+    let header = format!("{}{owner}:{generation}\n", char::from(ENCODED_TAG));
+    let mut entry = Vec::with_capacity(header.len() + encoded.len());
+    entry.extend_from_slice(header.as_bytes());
+    entry.extend_from_slice(&encoded);
+    Some(entry)
+}
+
+/// [`detail_entry_bytes`] read back; `None` for anything else, which the reader counts as a
+/// miss (and the next store replaces).
+pub(crate) fn detail_entry(stored: &[u8]) -> Option<DetailEntry> {
+    let Some(rest) = stored.strip_prefix(&[ENCODED_TAG]) else {
+        let json = serde_json::from_slice::<DetailJson>(stored).ok()?;
+        return Some(DetailEntry {
+            owner: json.owner,
+            generation: json.generation,
+            page: Shared::new(json.into_page()),
+        });
+    };
+    let line_end = rest.iter().position(|&b| b == b'\n')?;
+    let (header, encoded) = (
+        std::str::from_utf8(&rest[..line_end]).ok()?,
+        &rest[line_end + 1..],
+    );
+    let (owner, generation) = header.split_once(':')?;
+    Some(DetailEntry {
+        owner: UserId(owner.parse().ok()?),
+        generation: generation.parse().ok()?,
+        page: Shared::from_encoding(Arc::from(encoded)),
+    })
 }

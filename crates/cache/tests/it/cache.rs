@@ -22,8 +22,9 @@ fn summary(minutes_ago: i64, title: &str) -> ConversationSummary {
     }
 }
 
-fn titles(page: &[ConversationSummary]) -> Vec<&str> {
-    page.iter()
+fn titles(page: Option<&Vec<ConversationSummary>>) -> Vec<&str> {
+    page.expect("a history hit carries its value")
+        .iter()
         .map(|s| s.title.as_deref().unwrap_or_default())
         .collect()
 }
@@ -171,12 +172,53 @@ fn page_of(owner: UserId) -> ConversationPage {
     }
 }
 
+fn page_id(page: &lia_domain::Shared<ConversationPage>) -> ConversationId {
+    page.value().expect("a fresh page").conversation.id
+}
+
+#[tokio::test]
+async fn a_detail_page_stored_with_its_encoding_is_served_as_those_bytes() {
+    for backend in backends(RateLimitConfig::default()).await {
+        let owner = UserId(12);
+        let window = MessageWindow::default();
+        let encoded = lia_domain::Shared::new(page_of(owner));
+        let bytes = encoded
+            .encoded_with(|_| Ok::<_, ()>(br#"{"wire":"\u00e9\n"}"#.to_vec()))
+            .unwrap();
+        let id = page_id(&encoded);
+        let token = miss_token(backend.cache.detail(owner, id, window).await).await;
+        backend.cache.store_detail(token, window, &encoded).await;
+        let Cached::Hit(hit) = backend.cache.detail(owner, id, window).await else {
+            panic!("{}: expected a hit", backend.name)
+        };
+        let served = hit.encoded_with(|_| Err("the stored bytes, not a new encoding"));
+        assert_eq!(served.as_deref(), Ok(&bytes[..]), "{}", backend.name);
+        assert!(
+            matches!(
+                backend.cache.detail(UserId(13), id, window).await,
+                Cached::Miss(_)
+            ),
+            "{}: the owner check holds for stored bytes too",
+            backend.name
+        );
+        backend.cache.invalidate_conversation(owner, id).await;
+        assert!(
+            matches!(
+                backend.cache.detail(owner, id, window).await,
+                Cached::Miss(_)
+            ),
+            "{}: and so does invalidation",
+            backend.name
+        );
+    }
+}
+
 #[tokio::test]
 async fn detail_pages_are_served_only_to_their_owner_until_invalidated() {
     for backend in backends(RateLimitConfig::default()).await {
         let (owner, other) = (UserId(10), UserId(11));
         let page = lia_domain::Shared::new(page_of(owner));
-        let id = page.value().conversation.id;
+        let id = page_id(&page);
         let window = MessageWindow::default();
         let token = miss_token(backend.cache.detail(owner, id, window).await).await;
         backend.cache.store_detail(token, window, &page).await;

@@ -5,3 +5,6 @@
 
 #[cfg(test)]
 mod stop;
+
+#[cfg(test)]
+mod conversations;

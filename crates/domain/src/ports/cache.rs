@@ -59,7 +59,9 @@ pub trait ConversationCache: Send + Sync + 'static {
     async fn remove_history(&self, user_id: UserId, id: ConversationId);
 
     /// The cached first page of a conversation, served only when its stored owner is
-    /// `user_id` (a hit for another user is reported as a miss).
+    /// `user_id` (a hit for another user is reported as a miss). A cache outside the process
+    /// answers with the stored encoding alone ([`Shared::from_encoding`]) when the page was
+    /// stored with one.
     async fn detail(
         &self,
         user_id: UserId,
@@ -69,7 +71,10 @@ pub trait ConversationCache: Send + Sync + 'static {
 
     /// Stores a first page of a conversation with its owner, unless the owner's data changed
     /// since `token` was handed out. An in-process cache keeps `page` itself, so an encoding
-    /// the reader that filled it stores is served to the next readers too.
+    /// the reader that filled it stores is served to the next readers too; a cache outside the
+    /// process stores the page's encoding when it has one (made before the call), so its hits
+    /// are served without decoding, and the value otherwise. A page without a value (itself a
+    /// hit) is not stored again.
     async fn store_detail(&self, token: FillToken, window: MessageWindow, page: &SharedPage);
 
     /// Drops the cached detail pages of one conversation by bumping the owner's generation
