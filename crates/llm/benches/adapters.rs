@@ -18,7 +18,7 @@ fn chunks(c: &mut Criterion) {
     group.bench_function("openai_decode_and_parse", |b| {
         let mut decoder = SseDecoder::default();
         b.iter(|| {
-            let events = decoder.push(openai_frame);
+            let events = decoder.push(openai_frame).unwrap_or_default();
             events
                 .iter()
                 .map(|e| openai::events_from_chunk(&e.data).map_or(0, |v| v.len()))
@@ -28,7 +28,7 @@ fn chunks(c: &mut Criterion) {
     group.bench_function("gemini_decode_and_parse", |b| {
         let mut decoder = SseDecoder::default();
         b.iter(|| {
-            let events = decoder.push(gemini_frame);
+            let events = decoder.push(gemini_frame).unwrap_or_default();
             events
                 .iter()
                 .map(|e| gemini::events_from_chunk(&e.data).len())
