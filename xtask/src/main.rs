@@ -6,6 +6,7 @@
 //! cargo xtask bench [http|sustained|memory|startup|login]
 //! cargo xtask user set-quota EMAIL TOKENS|default
 //! cargo xtask check-deps
+//! cargo xtask config-reference
 //! ```
 //!
 //! They act on `DATABASE_URL`, or on the default SQLite file `lia.db` when it is unset.
@@ -28,6 +29,7 @@ usage:
   cargo xtask bench [http|sustained|memory|startup|login]
   cargo xtask user set-quota EMAIL TOKENS|default
   cargo xtask check-deps
+  cargo xtask config-reference
 
 They act on DATABASE_URL, or on the SQLite file lia.db when it is unset.";
 
@@ -52,12 +54,23 @@ async fn run(args: &[String]) -> Result<()> {
         "bench" => bench::run(rest).await,
         "user" => user::run(&config, rest).await,
         "check-deps" => check_deps::run(),
+        "config-reference" => config_reference(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
         }
         other => bail!("unknown command {other:?}\n{USAGE}"),
     }
+}
+
+/// Writes the configuration reference generated from the settings types.
+fn config_reference() -> Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = root.join(lia_server::config_reference::PATH);
+    std::fs::write(&path, lia_server::config_reference::markdown())
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", lia_server::config_reference::PATH);
+    Ok(())
 }
 
 fn store_config() -> StoreConfig {

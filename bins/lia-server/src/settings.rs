@@ -173,7 +173,7 @@ pub struct SettingsError(pub String);
 
 /// The reference service's names are read too, so an operator can switch backends without
 /// renaming the environment (its secret keeps its users' tokens valid).
-const CONVENTIONAL: &[(&str, &str)] = &[
+pub(crate) const CONVENTIONAL: &[(&str, &str)] = &[
     ("ENVIRONMENT", "app.env"),
     ("DEBUG", "app.debug"),
     ("JWT_SECRET_KEY", "auth.jwt_secret"),
