@@ -17,6 +17,12 @@ use lia_server::{Application, Settings, StartupError, Stopped, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// jemalloc, built only to be measured against mimalloc and glibc (`cargo xtask bench` with
+/// `LIA_BENCH_ALLOCATOR=jemalloc`).
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let settings = match Settings::load(&env) {

@@ -21,7 +21,8 @@
 //!   account (not in the default set: it runs the production hashing cost).
 //!
 //! Without an argument, all but `login` and `pair`. `LIA_BENCH_ALLOCATOR=system` builds the
-//! server on glibc's malloc instead of mimalloc, to compare the two. `LIA_BENCH_SERVER=path`
+//! server on glibc's malloc instead of mimalloc, `LIA_BENCH_ALLOCATOR=jemalloc` on jemalloc,
+//! to compare them. `LIA_BENCH_SERVER=path`
 //! measures a prebuilt server binary instead of building this checkout, to alternate two
 //! builds run for run.
 

@@ -16,8 +16,8 @@ fn prebuilt() -> Option<std::path::PathBuf> {
 }
 
 /// Builds the release server, unless `LIA_BENCH_SERVER` names one. `LIA_BENCH_ALLOCATOR=system`
-/// builds it without mimalloc (on glibc's malloc), so the two can be compared on the same
-/// scenarios.
+/// builds it without mimalloc (on glibc's malloc), `LIA_BENCH_ALLOCATOR=jemalloc` on jemalloc,
+/// so they can be compared on the same scenarios.
 pub(crate) fn build_release() -> Result<()> {
     if let Some(path) = prebuilt() {
         println!("measuring the prebuilt server {}", path.display());
@@ -25,8 +25,14 @@ pub(crate) fn build_release() -> Result<()> {
     }
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.args(["build", "--release", "-p", "lia-server"]);
-    if allocator() == "system" {
-        command.arg("--no-default-features");
+    match allocator() {
+        "system" => {
+            command.arg("--no-default-features");
+        }
+        "jemalloc" => {
+            command.args(["--no-default-features", "--features", "jemalloc"]);
+        }
+        _ => {}
     }
     let status = command.status().context("running cargo build")?;
     if !status.success() {
@@ -35,10 +41,12 @@ pub(crate) fn build_release() -> Result<()> {
     Ok(())
 }
 
-/// The allocator the benchmark server is built with: `mimalloc` (the default) or `system`.
+/// The allocator the benchmark server is built with: `mimalloc` (the default), `system` or
+/// `jemalloc`.
 pub(crate) fn allocator() -> &'static str {
     match std::env::var("LIA_BENCH_ALLOCATOR").as_deref() {
         Ok("system") => "system",
+        Ok("jemalloc") => "jemalloc",
         _ => "mimalloc",
     }
 }
