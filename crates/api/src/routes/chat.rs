@@ -10,7 +10,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::{Stream, StreamExt};
-use lia_chat::{ChatError, GenerationSettings, SentimentMethod, TurnRequest, write_frame};
+use lia_chat::{
+    ChatError, GenerationSettings, ModelChoice, SentimentMethod, TurnRequest, write_frame,
+};
 use lia_domain::ports::{EventStream, RateLimitScope};
 use lia_domain::{ConversationId, MessageText};
 
@@ -144,32 +146,9 @@ pub(super) async fn stream(
     if let Some(message) = &parsed.message {
         MessageText::parse(message)?;
     }
-    let provider = parsed
-        .provider
-        .clone()
-        .unwrap_or_else(|| chat.llm().default_provider().to_owned());
-    if !chat.llm().serves(&provider) {
-        return Err(ApiError::invalid(
-            "provider",
-            "is not an available provider",
-        ));
-    }
-    let model = parsed
-        .model
-        .clone()
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| {
-            let advertised = chat
-                .llm()
-                .catalogue()
-                .get(&provider)
-                .and_then(|models| models.first())
-                .map(|m| m.id.clone());
-            advertised.unwrap_or_else(|| chat.llm().default_model().to_owned())
-        });
-    if let Some(problem) = chat.llm().model_problem(&provider, &model) {
-        return Err(ApiError::invalid("model", problem));
-    }
+    let ModelChoice { provider, model } = chat
+        .choose_model(parsed.provider.as_deref(), parsed.model.as_deref())
+        .map_err(|refused| ApiError::invalid(refused.field, refused.reason))?;
     let method: SentimentMethod = match parsed.sentiment_method.as_deref() {
         None => SentimentMethod::LlmSeparate,
         Some(name) => name.parse().map_err(|_| {

@@ -4,7 +4,10 @@
 //! Modules are marked `cfg(test)` so clippy treats their helpers as test code.
 
 #[cfg(test)]
-mod stop;
-
-#[cfg(test)]
 mod conversations;
+#[cfg(test)]
+mod model_choice;
+#[cfg(test)]
+mod stop;
+#[cfg(test)]
+mod support;
