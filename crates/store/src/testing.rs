@@ -181,3 +181,33 @@ mod tests {
         );
     }
 }
+
+/// A migrated SQLite database in a temporary directory of its own, removed when this is
+/// dropped: the in-process twin of [`ScratchDatabase`], for tests of the crates above.
+#[derive(Debug)]
+pub struct ScratchSqlite {
+    /// The open, migrated database.
+    pub database: crate::Database,
+    _dir: tempfile::TempDir,
+}
+
+impl ScratchSqlite {
+    /// A fresh database.
+    ///
+    /// # Panics
+    /// When the temporary directory or the database cannot be made.
+    pub async fn create() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let database = crate::Database::open(&crate::StoreConfig {
+            sqlite_path: dir.path().join("lia.db").display().to_string(),
+            ..crate::StoreConfig::default()
+        })
+        .await
+        .expect("a SQLite database");
+        database.migrate().await.expect("migrations");
+        Self {
+            database,
+            _dir: dir,
+        }
+    }
+}

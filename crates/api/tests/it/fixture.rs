@@ -14,27 +14,20 @@ use lia_chat::ConversationService;
 use lia_domain::ports::NewTurn;
 use lia_domain::{ConversationId, ConversationRepository, MessageText, Secret, UserId};
 use lia_domain::{Email, Password, Username};
-use lia_store::{Database, StoreConfig};
+use lia_store::testing::ScratchSqlite;
 
-/// The state, the database under it, and the directory that holds it.
+/// The state and the database under it.
 pub(crate) struct Fixture {
-    _dir: tempfile::TempDir,
     /// The database the state reads.
-    pub(crate) database: Database,
+    pub(crate) sqlite: ScratchSqlite,
     /// The state to build [`lia_api::app`] with.
     pub(crate) state: web::Data<ApiState>,
 }
 
 /// A fresh fixture with `settings`.
 pub(crate) async fn fixture(settings: ApiSettings) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let database = Database::open(&StoreConfig {
-        sqlite_path: dir.path().join("lia.db").display().to_string(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
+    let sqlite = ScratchSqlite::create().await;
+    let database = &sqlite.database;
     // The cheapest Argon2id parameters: these tests are about HTTP, not hashing cost.
     let hasher = PasswordHasher::new(&HashingConfig {
         memory_kib: 8,
@@ -77,8 +70,7 @@ pub(crate) async fn fixture(settings: ApiSettings) -> Fixture {
         draining: Draining::default(),
     };
     Fixture {
-        _dir: dir,
-        database,
+        sqlite,
         state: web::Data::new(state),
     }
 }
@@ -101,7 +93,8 @@ impl Fixture {
 
     /// A new conversation of `owner` holding one message, `text`.
     pub(crate) async fn conversation(&self, owner: UserId, text: &str) -> ConversationId {
-        self.database
+        self.sqlite
+            .database
             .conversations()
             .start_turn(NewTurn {
                 user_id: owner,

@@ -4,25 +4,17 @@ use std::sync::Arc;
 
 use lia_auth::{AccountError, Accounts, HashingConfig, JwtAlgorithm, PasswordHasher, TokenService};
 use lia_domain::{Email, NewUser, Password, PasswordHash, Secret, UserRepository, Username};
-use lia_store::{Database, StoreConfig};
+use lia_store::testing::ScratchSqlite;
 
 const PASSWORD: &str = "Correct-horse-battery-1";
 
 struct Fixture {
-    _dir: tempfile::TempDir,
-    database: Database,
+    sqlite: ScratchSqlite,
     accounts: Accounts,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let database = Database::open(&StoreConfig {
-        sqlite_path: dir.path().join("lia.db").display().to_string(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
+    let sqlite = ScratchSqlite::create().await;
     // The cheapest parameters: these tests are about the rules, not the hashing cost.
     let hasher = PasswordHasher::new(&HashingConfig {
         memory_kib: 8,
@@ -38,12 +30,8 @@ async fn fixture() -> Fixture {
         1,
     )
     .unwrap();
-    let accounts = Accounts::new(Arc::new(database.users()), hasher, tokens);
-    Fixture {
-        _dir: dir,
-        database,
-        accounts,
-    }
+    let accounts = Accounts::new(Arc::new(sqlite.database.users()), hasher, tokens);
+    Fixture { sqlite, accounts }
 }
 
 fn email(name: &str) -> Email {
@@ -127,7 +115,7 @@ async fn an_email_or_a_username_is_taken_once() {
 #[tokio::test]
 async fn a_legacy_bcrypt_hash_signs_in_and_is_replaced_by_argon2id() {
     let fixture = fixture().await;
-    let users = fixture.database.users();
+    let users = fixture.sqlite.database.users();
     let legacy = bcrypt::hash(PASSWORD, 4).unwrap();
     users
         .create(NewUser {

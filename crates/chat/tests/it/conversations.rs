@@ -11,25 +11,18 @@ use lia_domain::{
     ConversationId, ConversationRepository, Email, HistoryPage, MessageText, MessageWindow,
     NewUser, PasswordHash, RepositoryError, Title, User, UserRepository, Username,
 };
-use lia_store::{Database, StoreConfig};
+use lia_store::testing::ScratchSqlite;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
-    database: Database,
+    sqlite: ScratchSqlite,
     stats: Arc<CacheStats>,
     encoded: Arc<AtomicUsize>,
     service: ConversationService,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let database = Database::open(&StoreConfig {
-        sqlite_path: dir.path().join("lia.db").display().to_string(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
+    let sqlite = ScratchSqlite::create().await;
+    let database = &sqlite.database;
     let stats = Arc::new(CacheStats::default());
     let cache = Arc::new(MemoryCache::new(
         &CacheConfig::default(),
@@ -49,8 +42,7 @@ async fn fixture() -> Fixture {
             .into_bytes())
         }));
     Fixture {
-        _dir: dir,
-        database,
+        sqlite,
         stats,
         encoded,
         service,
@@ -59,6 +51,7 @@ async fn fixture() -> Fixture {
 
 async fn user(fixture: &Fixture, name: &str) -> User {
     fixture
+        .sqlite
         .database
         .users()
         .create(NewUser {
@@ -72,6 +65,7 @@ async fn user(fixture: &Fixture, name: &str) -> User {
 
 async fn conversation(fixture: &Fixture, owner: &User, text: &str) -> ConversationId {
     let started = fixture
+        .sqlite
         .database
         .conversations()
         .start_turn(NewTurn {

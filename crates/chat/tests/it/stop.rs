@@ -16,7 +16,7 @@ async fn a_stop_from_another_instance_ends_the_turn_and_keeps_the_partial_reply(
     llm.local.pace_ms = 100;
     let fixture = chat_fixture(&llm).await;
     let (chat, buffer, user) = (&fixture.chat, &fixture.buffer, &fixture.user);
-    let repository = fixture.database.conversations();
+    let repository = fixture.sqlite.database.conversations();
     let started = chat
         .start(TurnRequest {
             user_id: user.id,

@@ -12,12 +12,11 @@ use lia_domain::ports::StreamBuffer;
 use lia_domain::{Email, NewUser, PasswordHash, User, UserRepository, Username};
 use lia_llm::{LlmConfig, ProviderRegistry};
 use lia_sentiment::{SentimentConfig, SentimentService};
-use lia_store::{Database, StoreConfig};
+use lia_store::testing::ScratchSqlite;
 
 /// The service and what a test inspects beside it.
 pub(crate) struct ChatFixture {
-    _dir: tempfile::TempDir,
-    pub(crate) database: Database,
+    pub(crate) sqlite: ScratchSqlite,
     pub(crate) buffer: Arc<dyn StreamBuffer>,
     pub(crate) chat: ChatService,
     pub(crate) user: User,
@@ -25,13 +24,8 @@ pub(crate) struct ChatFixture {
 
 /// A fresh service on `llm`, with one user.
 pub(crate) async fn chat_fixture(llm: &LlmConfig) -> ChatFixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = StoreConfig {
-        sqlite_path: dir.path().join("lia.db").display().to_string(),
-        ..StoreConfig::default()
-    };
-    let database = Database::open(&store).await.unwrap();
-    database.migrate().await.unwrap();
+    let sqlite = ScratchSqlite::create().await;
+    let database = &sqlite.database;
     let user = database
         .users()
         .create(NewUser {
@@ -66,8 +60,7 @@ pub(crate) async fn chat_fixture(llm: &LlmConfig) -> ChatFixture {
         ChatConfig::default(),
     );
     ChatFixture {
-        _dir: dir,
-        database,
+        sqlite,
         buffer,
         chat,
         user,
