@@ -10,123 +10,18 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::{Stream, StreamExt};
-use lia_chat::{
-    ChatError, GenerationSettings, ModelChoice, SentimentMethod, TurnRequest, write_frame,
-};
+use lia_chat::{ChatError, ModelChoice, SentimentMethod, TurnRequest, write_frame};
 use lia_domain::ports::{EventStream, RateLimitScope};
 use lia_domain::{ConversationId, MessageText};
-
-use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, authenticate};
 use crate::state::ApiState;
+use crate::wire::{MAX_SDK_MESSAGES, StreamRequest};
 
 /// A comment line sent while the provider is silent, so idle-timeout proxies keep the
 /// connection (the client ignores it).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-#[derive(Debug, Deserialize)]
-struct StreamRequest {
-    message: Option<String>,
-    messages: Option<Vec<SdkMessage>>,
-    conversation_id: Option<String>,
-    provider: Option<String>,
-    model: Option<String>,
-    sentiment_method: Option<String>,
-    model_settings: Option<ModelSettings>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SdkMessage {
-    role: String,
-    #[serde(default)]
-    parts: Vec<SdkPart>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SdkPart {
-    #[serde(rename = "type")]
-    kind: String,
-    text: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ModelSettings {
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
-    top_p: Option<f32>,
-    frequency_penalty: Option<f32>,
-    presence_penalty: Option<f32>,
-}
-
-/// At most this many AI-SDK messages are accepted.
-const MAX_SDK_MESSAGES: usize = 50;
-
-impl StreamRequest {
-    /// The user's text: `message` when non-empty, else the text parts of the last user item.
-    fn text(&self) -> Result<String, ApiError> {
-        if let Some(message) = self.message.as_ref().filter(|m| !m.is_empty()) {
-            return Ok(message.clone());
-        }
-        let last_user = self
-            .messages
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .find(|m| m.role == "user");
-        let text = last_user.map(|m| {
-            m.parts
-                .iter()
-                .filter(|p| p.kind == "text")
-                .filter_map(|p| p.text.as_deref())
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
-        match text {
-            Some(text) if !text.is_empty() => Ok(text),
-            _ => Err(ApiError::BadRequest("No message content provided".into())),
-        }
-    }
-
-    fn settings(&self) -> Result<GenerationSettings, ApiError> {
-        let defaults = GenerationSettings::default();
-        let Some(given) = &self.model_settings else {
-            return Ok(defaults);
-        };
-        let settings = GenerationSettings {
-            temperature: given.temperature.unwrap_or(defaults.temperature),
-            max_tokens: given.max_tokens.unwrap_or(defaults.max_tokens),
-            top_p: given.top_p.unwrap_or(defaults.top_p),
-            frequency_penalty: given
-                .frequency_penalty
-                .unwrap_or(defaults.frequency_penalty),
-            presence_penalty: given.presence_penalty.unwrap_or(defaults.presence_penalty),
-        };
-        settings.validate().map_err(|error| {
-            let text = error.to_string();
-            let field = [
-                "temperature",
-                "max_tokens",
-                "top_p",
-                "frequency_penalty",
-                "presence_penalty",
-            ]
-            .into_iter()
-            .find(|f| text.contains(f))
-            .unwrap_or("model_settings");
-            ApiError::invalid(
-                field,
-                text.trim_start_matches("invalid request: ")
-                    .trim_start_matches(field)
-                    .trim(),
-            )
-        })?;
-        Ok(settings)
-    }
-}
 
 pub(super) async fn stream(
     request: HttpRequest,

@@ -8,6 +8,10 @@ use lia_domain::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod stream;
+
+pub(crate) use stream::{MAX_SDK_MESSAGES, StreamRequest};
+
 /// An ISO-8601 UTC timestamp with a `Z`, microseconds only when non-zero (Pydantic's form).
 /// Written digit by digit into a fixed buffer and serialised from it: it is on every listed
 /// conversation and message, and `core::fmt` and a `String` per field made it a visible
