@@ -14,12 +14,8 @@ request is ambiguous.
 
 Tone: match the user's formality; encourage without condescending; light humour when it fits.";
 
-/// Appended in structured mode.
-pub const STRUCTURED: &str = "Answer the user's latest message, and also rate the sentiment of \
-that message (the user's, not yours). Reply with only a JSON object with exactly these keys: \
-\"response\" (your answer, as Markdown text), \"sentiment_score\" (a number from -1, very \
-negative, to 1, very positive), \"sentiment_label\" (\"Positive\", \"Negative\" or \
-\"Neutral\"), \"sentiment_emotion\" (one to five words naming the user's emotion).";
+/// Appended in structured mode: the reply's shape, from the protocol's owner.
+pub const STRUCTURED: &str = lia_sentiment::structured::INSTRUCTIONS;
 
 /// The system prompt for a turn.
 #[must_use]

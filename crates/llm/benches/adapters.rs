@@ -4,7 +4,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lia_llm::providers::{gemini, openai};
 use lia_llm::sse::SseDecoder;
-use lia_llm::structured::ResponseExtractor;
+use lia_llm::structured::FieldExtractor;
 
 fn chunks(c: &mut Criterion) {
     let openai_frame = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":" world, this is a typical token"},"finish_reason":null}]}
@@ -57,7 +57,7 @@ fn structured(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(document.len() as u64));
     group.bench_function("extract_4k_in_16_byte_chunks", |b| {
         b.iter(|| {
-            let mut extractor = ResponseExtractor::new();
+            let mut extractor = FieldExtractor::new("response");
             let n_chars: usize = pieces.iter().map(|piece| extractor.push(piece).len()).sum();
             (n_chars, extractor.finish())
         });

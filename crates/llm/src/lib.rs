@@ -24,7 +24,7 @@ pub use provider::{LlmProvider, collect};
 pub use registry::{LlmConfig, ProviderRegistry};
 pub use reliability::{AttemptObserver, Reliable, RetryPolicy, Timeouts};
 pub use secret::ApiKey;
-pub use structured::StructuredSentiment;
+pub use structured::StructuredOutput;
 pub use types::{
     ChatMessage, ChatRequest, ChatRole, ChatStream, Completion, FinishReason, GenerationSettings,
     ModelDescriptor, ResponseFormat, StreamEvent, Usage,

@@ -37,7 +37,7 @@ pub async fn collect(mut stream: ChatStream) -> Result<Completion, LlmError> {
             StreamEvent::Thought(thought) => completion.thoughts.push(thought),
             StreamEvent::Usage(usage) => completion.usage = Some(usage),
             StreamEvent::Finished(reason) => completion.finish_reason = Some(reason),
-            StreamEvent::Sentiment(sentiment) => completion.sentiment = Some(sentiment),
+            StreamEvent::Document(document) => completion.document = Some(document),
         }
     }
     Ok(completion)

@@ -282,18 +282,17 @@ impl ProviderRegistry {
         self.provider(name).is_ok()
     }
 
-    /// Streams `request` from provider `name`; in structured mode the stream carries the
-    /// `response` text and a final sentiment event (see [`crate::structured`]).
+    /// Streams `request` from provider `name`; with structured output the stream carries the
+    /// streamed field's text and a final document event (see [`crate::structured`]).
     ///
     /// # Errors
     /// Unknown provider, invalid settings, or the provider's own error.
     pub async fn stream(&self, name: &str, request: &ChatRequest) -> Result<ChatStream, LlmError> {
         request.settings.validate()?;
         let stream = self.provider(name)?.stream(request).await?;
-        Ok(if request.format == ResponseFormat::Structured {
-            structured::extract(stream)
-        } else {
-            stream
+        Ok(match &request.format {
+            ResponseFormat::Structured(output) => structured::extract(stream, output),
+            ResponseFormat::Text | ResponseFormat::Json => stream,
         })
     }
 

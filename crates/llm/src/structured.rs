@@ -1,29 +1,76 @@
-//! Structured mode: the model answers with one JSON object,
-//! `{"response": "...", "sentiment_score": -1..1, "sentiment_label": "...", "sentiment_emotion": "..."}`.
-//! [`ResponseExtractor`] pulls the text of `response` out of the growing document as it
-//! streams, undoing JSON escapes even when one is split across chunks, and parses the
-//! sentiment fields at the end. It is a pure state machine: any input, in any chunking, is
-//! handled without panicking.
+//! Structured output: the model answers with one JSON object shaped by a caller's JSON schema
+//! ([`StructuredOutput`]), and one top-level string field of it may be streamed as text while
+//! the rest of the object is still arriving.
+//!
+//! [`FieldExtractor`] pulls that field's text out of the growing document as it streams,
+//! undoing JSON escapes even when one is split across chunks, and parses the whole document at
+//! the end. It is a pure state machine: any input, in any chunking, is handled without
+//! panicking. [`extract`] applies it to a provider stream: text events carry only the field's
+//! text, and one [`StreamEvent::Document`] with the parsed object comes before the end.
+
+use std::sync::Arc;
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use crate::error::LlmError;
 use crate::types::{ChatStream, StreamEvent};
 
-/// The JSON key whose string value is streamed.
-const RESPONSE_KEY: &str = "response";
+/// Longest key the extractor remembers: longer keys are never the streamed field.
+const MAX_KEY_CHARS: usize = 64;
 
-/// The sentiment fields of a structured reply, as the model gave them (the score clamped to
-/// [-1, 1]; a missing or unreadable score is `None`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct StructuredSentiment {
-    /// `sentiment_score`.
-    pub score: Option<f64>,
-    /// `sentiment_label`, verbatim.
-    pub label: Option<String>,
-    /// `sentiment_emotion`, verbatim.
-    pub emotion: Option<String>,
+/// A request for a JSON reply that follows `schema`.
+///
+/// Each adapter passes the schema in its provider's own form (Gemini's `responseSchema`,
+/// whose property order is `required` first, then the rest); OpenAI-compatible servers get
+/// JSON mode (`json_object`), which every such server accepts, so there the prompt must
+/// describe the shape too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructuredOutput {
+    /// A JSON Schema of the reply: `type`, `properties`, `required`, `enum`, `items`.
+    pub schema: Arc<serde_json::Value>,
+    /// A top-level string property streamed as [`StreamEvent::Text`] while the rest arrives;
+    /// `None` streams no text, and the reply is only the final document.
+    pub streamed_field: Option<String>,
+}
+
+impl StructuredOutput {
+    /// A reply shaped by `schema`, streaming the top-level string property `field`.
+    #[must_use]
+    pub fn streaming(schema: Arc<serde_json::Value>, field: impl Into<String>) -> Self {
+        Self {
+            schema,
+            streamed_field: Some(field.into()),
+        }
+    }
+
+    /// The properties of the schema's top-level object in reply order: those named in
+    /// `required` first, in that order, then the others.
+    #[must_use]
+    pub fn property_order(&self) -> Vec<String> {
+        property_order(&self.schema)
+    }
+}
+
+/// The property names of the object schema `schema`: `required` ones first, in order.
+pub(crate) fn property_order(schema: &serde_json::Value) -> Vec<String> {
+    let mut order: Vec<String> = schema
+        .get("required")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|name| name.as_str().map(str::to_owned))
+        .collect();
+    if let Some(properties) = schema
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+    {
+        for name in properties.keys() {
+            if !order.contains(name) {
+                order.push(name.clone());
+            }
+        }
+    }
+    order
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,8 +84,8 @@ enum State {
     AfterKey,
     /// After `:`, waiting for the value.
     BeforeValue,
-    /// Inside the `response` string: decode and emit.
-    InResponse,
+    /// Inside the streamed field's string: decode and emit.
+    InField,
     /// Inside any other string: skip.
     InOtherString,
 }
@@ -59,27 +106,49 @@ enum Escape {
     },
 }
 
-/// Incrementally extracts the `response` string of a structured reply.
-#[derive(Debug, Clone, Default)]
-pub struct ResponseExtractor {
+/// Incrementally extracts one top-level string field of a JSON reply.
+#[derive(Debug, Clone)]
+pub struct FieldExtractor {
+    field: String,
     state: State,
     escape: Escape,
     depth: u32,
     expecting_key: bool,
     key: String,
     skip_next: bool,
-    found_response: bool,
+    found_field: bool,
     raw: String,
 }
 
-impl ResponseExtractor {
-    /// A fresh extractor.
+/// The end of a structured reply.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Finished {
+    /// The reply parsed as JSON (code fences and text around the object tolerated), if it was.
+    pub document: Option<serde_json::Value>,
+    /// The text to show when the field was not streamed (the model ignored the format): the
+    /// field's value if the document has it in another form, else the whole reply without
+    /// code fences; `None` when the field was streamed or there is nothing to show.
+    pub fallback_text: Option<String>,
+}
+
+impl FieldExtractor {
+    /// An extractor streaming the top-level string property `field`.
     #[must_use]
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(field: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            state: State::default(),
+            escape: Escape::default(),
+            depth: 0,
+            expecting_key: false,
+            key: String::new(),
+            skip_next: false,
+            found_field: false,
+            raw: String::new(),
+        }
     }
 
-    /// Feeds the next chunk of the reply; returns the newly decoded `response` text.
+    /// Feeds the next chunk of the reply; returns the newly decoded text of the field.
     pub fn push(&mut self, chunk: &str) -> String {
         self.raw.push_str(chunk);
         let mut out = String::new();
@@ -89,24 +158,23 @@ impl ResponseExtractor {
         out
     }
 
-    /// Whether the `response` field has been seen.
+    /// Whether the field's string has been seen.
     #[must_use]
-    pub fn found_response(&self) -> bool {
-        self.found_response
+    pub fn found_field(&self) -> bool {
+        self.found_field
     }
 
-    /// Ends the reply: the sentiment fields, and the text to show if no `response` string was
-    /// streamed (the model ignored the format: then the whole reply, minus code fences).
+    /// Ends the reply: the parsed document, and the text to show if the field's string was
+    /// not streamed.
     #[must_use]
-    pub fn finish(self) -> (StructuredSentiment, Option<String>) {
+    pub fn finish(self) -> Finished {
         let document = parse_document(&self.raw);
-        let sentiment = document.as_ref().map(sentiment_fields).unwrap_or_default();
-        let fallback = if self.found_response {
+        let fallback_text = if self.found_field {
             None
         } else {
             let text = match &document {
                 Some(serde_json::Value::Object(fields)) => {
-                    fields.get(RESPONSE_KEY).map(|v| match v {
+                    fields.get(&self.field).map(|v| match v {
                         serde_json::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     })
@@ -115,7 +183,10 @@ impl ResponseExtractor {
             };
             text.filter(|t| !t.is_empty())
         };
-        (sentiment, fallback)
+        Finished {
+            document,
+            fallback_text,
+        }
     }
 
     fn step(&mut self, c: char, out: &mut String) {
@@ -130,7 +201,7 @@ impl ResponseExtractor {
                 } else if c == '"' {
                     self.state = State::AfterKey;
                     self.expecting_key = false;
-                } else if self.key.len() < 64 {
+                } else if self.key.len() < MAX_KEY_CHARS {
                     self.key.push(c);
                 }
             }
@@ -144,9 +215,9 @@ impl ResponseExtractor {
             },
             State::BeforeValue => match c {
                 c if c.is_whitespace() => {}
-                '"' if self.key == RESPONSE_KEY && !self.found_response => {
-                    self.found_response = true;
-                    self.state = State::InResponse;
+                '"' if self.key == self.field && !self.found_field => {
+                    self.found_field = true;
+                    self.state = State::InField;
                 }
                 '"' => self.state = State::InOtherString,
                 other => {
@@ -163,7 +234,7 @@ impl ResponseExtractor {
                     self.state = State::Scanning;
                 }
             }
-            State::InResponse => self.decode(c, out),
+            State::InField => self.decode(c, out),
         }
     }
 
@@ -296,41 +367,25 @@ pub fn parse_document(text: &str) -> Option<serde_json::Value> {
         .and_then(|object| serde_json::from_str(object).ok())
 }
 
-fn sentiment_fields(document: &serde_json::Value) -> StructuredSentiment {
-    let text = |key: &str| {
-        document
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let score = document.get("sentiment_score").and_then(|v| match v {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    });
-    StructuredSentiment {
-        score: score.filter(|s| s.is_finite()).map(|s| s.clamp(-1.0, 1.0)),
-        label: text("sentiment_label"),
-        emotion: text("sentiment_emotion"),
-    }
-}
-
-/// Turns a provider stream of raw JSON text into the `response` text as [`StreamEvent::Text`]
-/// events, thoughts dropped, followed by one [`StreamEvent::Sentiment`] before the end.
-pub fn extract(inner: ChatStream) -> ChatStream {
+/// Turns a provider stream of raw JSON text into a structured stream: with a streamed field,
+/// its text as [`StreamEvent::Text`] events; thoughts dropped; then one
+/// [`StreamEvent::Document`] with the parsed reply before the end (none when the reply was not
+/// JSON: then the whole reply comes as text, so the user still sees what the model said).
+pub fn extract(inner: ChatStream, output: &StructuredOutput) -> ChatStream {
+    let field = output.streamed_field.as_deref();
     let state = (
         inner,
-        Some(ResponseExtractor::new()),
+        Some(Collecting::new(field)),
         std::collections::VecDeque::new(),
     );
     Box::pin(futures::stream::unfold(
         state,
-        |(mut inner, mut extractor, mut queue)| async move {
+        |(mut inner, mut collecting, mut queue)| async move {
             loop {
                 if let Some(item) = queue.pop_front() {
-                    return Some((item, (inner, extractor, queue)));
+                    return Some((item, (inner, collecting, queue)));
                 }
-                let current = extractor.as_mut()?;
+                let current = collecting.as_mut()?;
                 match inner.next().await {
                     Some(Ok(StreamEvent::Text(chunk))) => {
                         let text = current.push(&chunk);
@@ -341,20 +396,64 @@ pub fn extract(inner: ChatStream) -> ChatStream {
                     Some(Ok(StreamEvent::Thought(_))) => {}
                     Some(Ok(other)) => queue.push_back(Ok(other)),
                     Some(Err(error)) => {
-                        extractor = None;
+                        collecting = None;
                         queue.push_back(Err::<StreamEvent, LlmError>(error));
                     }
                     None => {
-                        let (sentiment, fallback) = extractor.take()?.finish();
-                        if let Some(text) = fallback {
+                        let finished = collecting.take()?.finish();
+                        if let Some(text) = finished.fallback_text {
                             queue.push_back(Ok(StreamEvent::Text(text)));
                         }
-                        queue.push_back(Ok(StreamEvent::Sentiment(sentiment)));
+                        if let Some(document) = finished.document {
+                            queue.push_back(Ok(StreamEvent::Document(document)));
+                        }
                     }
                 }
             }
         },
     ))
+}
+
+/// What [`extract`] accumulates: the streamed field's extractor, or only the raw reply.
+enum Collecting {
+    Field(Box<FieldExtractor>),
+    Whole(String),
+}
+
+impl Collecting {
+    fn new(field: Option<&str>) -> Self {
+        match field {
+            Some(field) => Self::Field(Box::new(FieldExtractor::new(field))),
+            None => Self::Whole(String::new()),
+        }
+    }
+
+    fn push(&mut self, chunk: &str) -> String {
+        match self {
+            Self::Field(extractor) => extractor.push(chunk),
+            Self::Whole(raw) => {
+                raw.push_str(chunk);
+                String::new()
+            }
+        }
+    }
+
+    fn finish(self) -> Finished {
+        match self {
+            Self::Field(extractor) => extractor.finish(),
+            Self::Whole(raw) => match parse_document(&raw) {
+                Some(document) => Finished {
+                    document: Some(document),
+                    fallback_text: None,
+                },
+                None => Finished {
+                    document: None,
+                    fallback_text: Some(strip_code_fences(&raw).trim().to_owned())
+                        .filter(|t| !t.is_empty()),
+                },
+            },
+        }
+    }
 }
 
 #[cfg(test)]

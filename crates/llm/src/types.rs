@@ -95,16 +95,26 @@ impl GenerationSettings {
 }
 
 /// The shape a reply must take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum ResponseFormat {
     /// Free text.
     #[default]
     Text,
-    /// One JSON object, shaped as the prompt describes (the provider's JSON mode).
+    /// One JSON object, shaped as the prompt describes (the provider's JSON mode), answered
+    /// as text: the caller parses it.
     Json,
-    /// Lia's structured reply (see [`crate::structured`]): the answer and its sentiment.
-    Structured,
+    /// One JSON object following a schema, one of its string fields optionally streamed as
+    /// text (see [`crate::structured`]); the parsed object comes as
+    /// [`StreamEvent::Document`].
+    Structured(crate::structured::StructuredOutput),
+}
+
+impl ResponseFormat {
+    /// Whether the reply is a JSON object (JSON mode or structured).
+    #[must_use]
+    pub fn is_json(&self) -> bool {
+        !matches!(self, Self::Text)
+    }
 }
 
 /// What a provider is asked to generate.
@@ -169,8 +179,8 @@ pub enum StreamEvent {
     Usage(Usage),
     /// The end of generation.
     Finished(FinishReason),
-    /// Structured mode only: the sentiment fields, once, after the last text.
-    Sentiment(crate::structured::StructuredSentiment),
+    /// Structured output only: the whole reply parsed, once, after the last text.
+    Document(serde_json::Value),
 }
 
 /// A stream of generation events; an `Err` ends it.
@@ -187,8 +197,8 @@ pub struct Completion {
     pub usage: Option<Usage>,
     /// Why it stopped, if reported.
     pub finish_reason: Option<FinishReason>,
-    /// Structured mode only: the sentiment fields.
-    pub sentiment: Option<crate::structured::StructuredSentiment>,
+    /// Structured output only: the reply parsed as JSON, when it was.
+    pub document: Option<serde_json::Value>,
 }
 
 /// A model a provider advertises.

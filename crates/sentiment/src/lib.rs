@@ -9,6 +9,7 @@ mod llm;
 mod method;
 mod service;
 mod spend;
+pub mod structured;
 
 pub use config::SentimentConfig;
 pub use error::StrategyError;
@@ -16,3 +17,4 @@ pub use llm::LlmTarget;
 pub use method::{SentimentMethod, UnknownMethod};
 pub use service::SentimentService;
 pub use spend::{Spend, Spent};
+pub use structured::StructuredSentiment;

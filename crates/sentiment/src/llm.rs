@@ -12,12 +12,12 @@ use lia_domain::{
 use lia_llm::structured::parse_document;
 use lia_llm::{
     ChatMessage, ChatRequest, ChatRole, GenerationSettings, ProviderRegistry, ResponseFormat,
-    StructuredSentiment,
 };
 use serde_json::Value;
 
 use crate::error::StrategyError;
 use crate::spend::{Spend, Spent};
+use crate::structured::StructuredSentiment;
 
 /// The provider and model a chat turn uses; LLM strategies ask the same.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,9 @@ use std::time::Duration;
 use lia_domain::{
     CumulativeSentiment, SentimentDetails, SentimentResult, SentimentScore, SentimentSource,
 };
-use lia_llm::{ProviderRegistry, StructuredSentiment};
+use lia_llm::ProviderRegistry;
+
+use crate::structured::StructuredSentiment;
 
 use crate::config::SentimentConfig;
 use crate::cumulative;

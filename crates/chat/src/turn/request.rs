@@ -38,7 +38,7 @@ pub(super) fn chat_request(
         messages,
         settings: request.settings,
         format: if structured {
-            ResponseFormat::Structured
+            lia_sentiment::structured::reply_format()
         } else {
             ResponseFormat::Text
         },

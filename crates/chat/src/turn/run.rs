@@ -15,8 +15,8 @@ use lia_domain::{
     ConversationId, CumulativeSentiment, FinishReason, MessageId, ModelInfo, RepositoryError,
     SentimentResult, TokenUsage, UsageSource,
 };
-use lia_llm::{ChatRequest, LlmError, StreamEvent, StructuredSentiment};
-use lia_sentiment::{LlmTarget, SentimentMethod};
+use lia_llm::{ChatRequest, LlmError, StreamEvent};
+use lia_sentiment::{LlmTarget, SentimentMethod, StructuredSentiment};
 use tokio::sync::watch;
 
 use super::{ChatService, TurnRequest};
@@ -414,7 +414,9 @@ async fn stream_reply(
                         _ => FinishReason::Stop,
                     });
                 }
-                Some(Ok(StreamEvent::Sentiment(sentiment))) => reply.structured = Some(sentiment),
+                Some(Ok(StreamEvent::Document(document))) => {
+                    reply.structured = Some(StructuredSentiment::from_document(&document));
+                }
                 Some(Ok(StreamEvent::Usage(usage))) => reply.usage = Some(usage),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => { reply.error = Some(error); break; }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lia_llm::structured::ResponseExtractor;
+use lia_llm::structured::FieldExtractor;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&cut_seed, rest)) = data.split_first() else { return };
@@ -12,9 +12,9 @@ fuzz_target!(|data: &[u8]| {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    let mut whole = ResponseExtractor::new();
+    let mut whole = FieldExtractor::new("response");
     let whole_text = whole.push(&text);
-    let mut split = ResponseExtractor::new();
+    let mut split = FieldExtractor::new("response");
     let (a, b) = text.split_at(cut);
     let split_text = split.push(a) + &split.push(b);
     assert_eq!(whole_text, split_text);

@@ -1,8 +1,10 @@
 //! `local`: a built-in offline provider that needs no network and no key, so a fresh
 //! checkout can chat. Replies come from a small ELIZA-style engine, deterministic, streamed
-//! word by word at a configurable pace. In structured mode it answers with the structured
-//! JSON document, its sentiment fields taken from a small word lexicon; asked for plain JSON
-//! (a rating prompt), it rates the last user message with that lexicon. It has no tokenizer,
+//! word by word at a configurable pace. Asked for structured output it answers with a
+//! document shaped by the request's schema: the streamed field holds the ELIZA reply, every
+//! other property is a small word lexicon's rating of the last user message, chosen by the
+//! property's type (see [`structured_reply`]). Asked for plain JSON (a rating prompt), it
+//! answers `{"score", "label", "emotion", "summary"}` with that rating. It has no tokenizer,
 //! so it reports no usage: callers estimate it ([`crate::estimate`]).
 
 mod eliza;
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::LlmError;
 use crate::provider::LlmProvider;
+use crate::structured::StructuredOutput;
 use crate::types::{
     ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, ResponseFormat, StreamEvent,
 };
@@ -76,18 +79,13 @@ impl LocalProvider {
             input = history.get(position).map_or("", |turn| turn.text);
             history.truncate(position);
         }
-        match request.format {
+        match &request.format {
             ResponseFormat::Text => eliza::respond(&history, input),
-            ResponseFormat::Structured => {
-                let mood = mood::assess(input);
-                serde_json::json!({
-                    "response": eliza::respond(&history, input),
-                    "sentiment_score": mood.score,
-                    "sentiment_label": mood.label,
-                    "sentiment_emotion": mood.emotion,
-                })
-                .to_string()
-            }
+            ResponseFormat::Structured(output) => structured_reply(
+                output,
+                &eliza::respond(&history, input),
+                &mood::assess(input),
+            ),
             // A JSON-mode request is a rating prompt (e.g. a sentiment analysis): answer it
             // with the lexicon's rating of the text it quotes, the last user message.
             ResponseFormat::Json => {
@@ -128,6 +126,63 @@ impl LlmProvider for LocalProvider {
 
 use futures::StreamExt as _;
 
+/// A JSON object shaped by `output`'s schema, its properties in reply order: the streamed
+/// field is `reply`; any other property rates the last user message by its type: a number is
+/// the valence (-1..1), an integer its rounding, a string with `enum` the choice equal to the
+/// label ignoring case (else the first choice), any other string the emotion, a boolean
+/// whether the valence is positive, anything else `null`.
+fn structured_reply(output: &StructuredOutput, reply: &str, mood: &mood::Mood) -> String {
+    let properties = output.schema.get("properties");
+    let mut object = String::from("{");
+    for (index, name) in output.property_order().iter().enumerate() {
+        let schema = properties.and_then(|all| all.get(name));
+        let value = if output.streamed_field.as_deref() == Some(name.as_str()) {
+            serde_json::Value::from(reply)
+        } else {
+            rated_value(schema, mood)
+        };
+        if index > 0 {
+            object.push_str(", ");
+        }
+        object.push_str(&serde_json::Value::from(name.as_str()).to_string());
+        object.push_str(": ");
+        object.push_str(&value.to_string());
+    }
+    object.push('}');
+    object
+}
+
+/// The value of a property with `schema` rated from `mood` (see [`structured_reply`]).
+fn rated_value(schema: Option<&serde_json::Value>, mood: &mood::Mood) -> serde_json::Value {
+    let kind = schema
+        .and_then(|s| s.get("type"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_ascii_lowercase);
+    match kind.as_deref() {
+        Some("number") => mood.score.into(),
+        Some("integer") => serde_json::Value::from(mood.score.round()),
+        Some("boolean") => (mood.score > 0.0).into(),
+        Some("string") => {
+            let choices = schema
+                .and_then(|s| s.get("enum"))
+                .and_then(serde_json::Value::as_array);
+            match choices {
+                Some(choices) => choices
+                    .iter()
+                    .find(|c| {
+                        c.as_str()
+                            .is_some_and(|c| c.eq_ignore_ascii_case(mood.label))
+                    })
+                    .or_else(|| choices.first())
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null),
+                None => mood.emotion.into(),
+            }
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
 /// `text` split after each run of whitespace, so concatenating the pieces gives it back.
 fn split_keeping_spaces(text: &str) -> Vec<String> {
     let mut pieces = Vec::new();
@@ -155,7 +210,18 @@ mod tests {
     fn request(text: &str, structured: bool) -> ChatRequest {
         ChatRequest {
             format: if structured {
-                ResponseFormat::Structured
+                let schema = serde_json::json!({
+                    "type": "object",
+                    "properties": {
+                        "sentiment_label": {"type": "string", "enum": ["Positive", "Negative", "Neutral"]},
+                        "response": {"type": "string"},
+                        "sentiment_score": {"type": "number"},
+                        "sentiment_emotion": {"type": "string"},
+                        "flagged": {"type": "boolean"},
+                    },
+                    "required": ["response", "sentiment_score", "sentiment_label", "sentiment_emotion"],
+                });
+                ResponseFormat::Structured(StructuredOutput::streaming(schema.into(), "response"))
             } else {
                 ResponseFormat::Text
             },
@@ -225,6 +291,13 @@ mod tests {
         assert!(document["response"].as_str().is_some_and(|r| !r.is_empty()));
         assert!(document["sentiment_score"].as_f64().unwrap() > 0.1);
         assert_eq!(document["sentiment_label"], "Positive");
+        assert_eq!(document["sentiment_emotion"], "love");
+        assert_eq!(document["flagged"], true);
+        assert!(
+            completion.text.starts_with(r#"{"response": "#),
+            "the required properties come first, in order: {}",
+            completion.text
+        );
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl LlmProvider for GeminiProvider {
                 StreamEvent::Thought(thought) => completion.thoughts.push(thought),
                 StreamEvent::Usage(usage) => completion.usage = Some(usage),
                 StreamEvent::Finished(reason) => completion.finish_reason = Some(reason),
-                StreamEvent::Sentiment(_) => {}
+                StreamEvent::Document(_) => {}
             }
         }
         Ok(completion)
@@ -173,10 +173,10 @@ fn request_body(request: &ChatRequest) -> Value {
     if settings.presence_penalty != 0.0 {
         generation["presencePenalty"] = json!(settings.presence_penalty);
     }
-    match request.format {
-        ResponseFormat::Structured => {
+    match &request.format {
+        ResponseFormat::Structured(output) => {
             generation["responseMimeType"] = json!("application/json");
-            generation["responseSchema"] = structured_schema();
+            generation["responseSchema"] = gemini_schema(&output.schema);
         }
         // A short JSON answer: no thinking, which could use up the token budget.
         ResponseFormat::Json => {
@@ -194,18 +194,35 @@ fn request_body(request: &ChatRequest) -> Value {
     body
 }
 
-fn structured_schema() -> Value {
-    json!({
-        "type": "OBJECT",
-        "properties": {
-            "response": {"type": "STRING"},
-            "sentiment_score": {"type": "NUMBER"},
-            "sentiment_label": {"type": "STRING", "enum": ["Positive", "Negative", "Neutral"]},
-            "sentiment_emotion": {"type": "STRING"}
-        },
-        "required": ["response", "sentiment_score", "sentiment_label", "sentiment_emotion"],
-        "propertyOrdering": ["response", "sentiment_score", "sentiment_label", "sentiment_emotion"]
-    })
+/// `schema` (JSON Schema) in the form of Gemini's `responseSchema`: type names upper-cased,
+/// and every object's `propertyOrdering` set to its `required` properties first (Gemini
+/// otherwise orders properties alphabetically, which would stream a field late).
+fn gemini_schema(schema: &Value) -> Value {
+    let Value::Object(fields) = schema else {
+        return schema.clone();
+    };
+    let mut out = serde_json::Map::with_capacity(fields.len() + 1);
+    for (key, value) in fields {
+        let translated = match (key.as_str(), value) {
+            ("type", Value::String(name)) => Value::String(name.to_ascii_uppercase()),
+            ("properties", Value::Object(properties)) => Value::Object(
+                properties
+                    .iter()
+                    .map(|(name, property)| (name.clone(), gemini_schema(property)))
+                    .collect(),
+            ),
+            ("items", items) => gemini_schema(items),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), translated);
+    }
+    if fields.contains_key("properties") && !fields.contains_key("propertyOrdering") {
+        out.insert(
+            "propertyOrdering".into(),
+            json!(crate::structured::property_order(schema)),
+        );
+    }
+    Value::Object(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -378,6 +395,39 @@ mod tests {
             body["generationConfig"]["thinkingConfig"]["includeThoughts"],
             true
         );
+    }
+
+    #[test]
+    fn a_json_schema_becomes_gemini_s_response_schema() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "answer": {"type": "string"},
+                "score": {"type": "number"},
+            },
+            "required": ["score", "answer"],
+        });
+        let output = crate::structured::StructuredOutput::streaming(schema.into(), "answer");
+        let request = ChatRequest {
+            format: ResponseFormat::Structured(output),
+            ..ChatRequest::new(
+                "gemini-2.5-flash",
+                vec![ChatMessage::new(ChatRole::User, "hi")],
+            )
+        };
+        let generation = &request_body(&request)["generationConfig"];
+        assert_eq!(generation["responseMimeType"], "application/json");
+        let translated = &generation["responseSchema"];
+        assert_eq!(translated["type"], "OBJECT");
+        assert_eq!(translated["properties"]["tags"]["type"], "ARRAY");
+        assert_eq!(translated["properties"]["tags"]["items"]["type"], "STRING");
+        assert_eq!(
+            translated["propertyOrdering"],
+            json!(["score", "answer", "tags"])
+        );
+        assert_eq!(translated["required"], json!(["score", "answer"]));
+        assert!(generation.get("thinkingConfig").is_none());
     }
 
     #[test]

@@ -24,8 +24,7 @@ use crate::error::{LlmError, parse_retry_after};
 use crate::provider::LlmProvider;
 use crate::providers::http::{client, transport_error};
 use crate::types::{
-    ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, ResponseFormat, StreamEvent,
-    Usage,
+    ChatRequest, ChatRole, ChatStream, FinishReason, ModelDescriptor, StreamEvent, Usage,
 };
 
 /// OpenAI's API root.
@@ -141,7 +140,7 @@ impl OpenAiProvider {
             "stream_options": {"include_usage": true},
         });
         body[token_field] = json!(settings.max_tokens);
-        if request.format != ResponseFormat::Text {
+        if request.format.is_json() {
             body["response_format"] = json!({"type": "json_object"});
         }
         body

@@ -172,13 +172,20 @@ async fn structured_mode_streams_only_the_response_text() {
     let mut registry = ProviderRegistry::empty("openai", "gpt-4o");
     registry.insert(Arc::new(adapter(&upstream)));
     let mut structured = request();
-    structured.format = lia_llm::ResponseFormat::Structured;
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {"response": {"type": "string"}, "sentiment_score": {"type": "number"}},
+    });
+    structured.format = lia_llm::ResponseFormat::Structured(lia_llm::StructuredOutput::streaming(
+        schema.into(),
+        "response",
+    ));
     let completion = registry.complete("openai", &structured).await.unwrap();
     assert_eq!(completion.text, "Hello é");
-    let sentiment = completion.sentiment.unwrap();
+    let document = completion.document.unwrap();
     assert_eq!(
-        (sentiment.score, sentiment.label.as_deref()),
-        (Some(0.7), Some("Positive"))
+        (&document["sentiment_score"], &document["sentiment_label"]),
+        (&serde_json::json!(0.7), &serde_json::json!("Positive"))
     );
     let body: serde_json::Value = serde_json::from_str(&upstream.requests()[0].body).unwrap();
     assert_eq!(body["response_format"]["type"], "json_object");

@@ -2,9 +2,9 @@
 //! and garbage answers, out-of-range scores, failures and timeouts.
 
 use lia_domain::{SentimentLabel, SentimentSource};
-use lia_llm::StructuredSentiment;
 use lia_llm::testing::{Reply, openai_stream};
 use lia_sentiment::SentimentMethod;
+use lia_sentiment::StructuredSentiment;
 
 use crate::support::{service_with_llm, target};
 
