@@ -1,16 +1,21 @@
-//! The server's own metrics source: everything `/metrics` shows beyond HTTP requests.
+//! The server's own metrics collector: everything `/metrics` shows beyond HTTP requests, read
+//! from the services' counters on each scrape and encoded by prometheus-client.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use lia_api::MetricsSource;
-use lia_api::metrics::write_metric;
 use lia_cache::{CacheKind, CacheStats};
 use lia_chat::ChatService;
 use lia_llm::{AttemptObserver, LlmError};
 use lia_sentiment::SentimentService;
 use lia_store::DatabaseConnection;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric as _};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 
 /// Counts LLM attempts by provider and outcome, and retries.
 #[derive(Debug, Default)]
@@ -46,175 +51,217 @@ pub(crate) struct ServerMetrics {
     pub(crate) database: DatabaseConnection,
 }
 
-#[expect(clippy::cast_precision_loss, reason = "counters far below 2^52")]
-fn float(value: u64) -> f64 {
-    value as f64
+impl fmt::Debug for ServerMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerMetrics").finish_non_exhaustive()
+    }
 }
 
-impl MetricsSource for ServerMetrics {
-    fn render(&self) -> String {
-        let mut out = String::new();
+/// Labels as name/value pairs (empty for a metric without labels).
+type Labels = Vec<(&'static str, String)>;
+
+/// Writes counter `name` (without `_total`, which the encoder adds) with its samples.
+fn counters(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (Labels, u64)>,
+) -> fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, value) in samples {
+        let counter = ConstCounter::new(value);
+        if labels.is_empty() {
+            counter.encode(metric.encode_family(&NoLabels)?)?;
+        } else {
+            counter.encode(metric.encode_family(&labels)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes gauge `name` with its samples.
+fn gauges(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (Labels, i64)>,
+) -> fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, value) in samples {
+        let gauge = ConstGauge::new(value);
+        if labels.is_empty() {
+            gauge.encode(metric.encode_family(&NoLabels)?)?;
+        } else {
+            gauge.encode(metric.encode_family(&labels)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The empty label set (an empty `Vec` would print `{}`).
+#[derive(Debug)]
+struct NoLabels;
+
+impl EncodeLabelSet for NoLabels {
+    fn encode(
+        &self,
+        _encoder: &mut prometheus_client::encoding::LabelSetEncoder<'_>,
+    ) -> fmt::Result {
+        Ok(())
+    }
+}
+
+fn one(value: u64) -> [(Labels, u64); 1] {
+    [(Vec::new(), value)]
+}
+
+fn gauge_value(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Collector for ServerMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
+        let encoder = &mut encoder;
         let (profile_hits, profile_misses) = self.profiles.counts();
-        let by_kind = |read: &dyn Fn(CacheKind) -> u64, profile: u64| -> Vec<(String, f64)> {
+        let by_kind = |read: &dyn Fn(CacheKind) -> u64, profile: u64| -> Vec<(Labels, u64)> {
             CacheKind::ALL
                 .iter()
-                .map(|kind| (format!("kind=\"{}\"", kind.as_str()), float(read(*kind))))
-                .chain([("kind=\"profile\"".to_owned(), float(profile))])
+                .map(|kind| (vec![("kind", kind.as_str().to_owned())], read(*kind)))
+                .chain([(vec![("kind", "profile".to_owned())], profile)])
                 .collect()
         };
-        write_metric(
-            &mut out,
-            "lia_cache_hits_total",
-            "counter",
+        counters(
+            encoder,
+            "lia_cache_hits",
             "Cache hits by kind.",
-            &by_kind(&|k| self.cache.hits(k), profile_hits),
-        );
-        write_metric(
-            &mut out,
-            "lia_cache_misses_total",
-            "counter",
+            by_kind(&|k| self.cache.hits(k), profile_hits),
+        )?;
+        counters(
+            encoder,
+            "lia_cache_misses",
             "Cache misses by kind.",
-            &by_kind(&|k| self.cache.misses(k), profile_misses),
-        );
-        write_metric(
-            &mut out,
-            "lia_cache_faults_total",
-            "counter",
+            by_kind(&|k| self.cache.misses(k), profile_misses),
+        )?;
+        counters(
+            encoder,
+            "lia_cache_faults",
             "Cache operations that failed and were skipped.",
-            &[(String::new(), float(self.cache.faults()))],
-        );
+            one(self.cache.faults()),
+        )?;
 
-        let attempts: Vec<(String, f64)> = self.llm.attempts.lock().map_or_else(
+        let attempts: Vec<(Labels, u64)> = self.llm.attempts.lock().map_or_else(
             |_| Vec::new(),
             |attempts| {
                 attempts
                     .iter()
                     .map(|((provider, outcome), n)| {
                         (
-                            format!("provider=\"{provider}\",outcome=\"{outcome}\""),
-                            float(*n),
+                            vec![("provider", provider.clone()), ("outcome", outcome.clone())],
+                            *n,
                         )
                     })
                     .collect()
             },
         );
-        write_metric(
-            &mut out,
-            "lia_llm_attempts_total",
-            "counter",
+        counters(
+            encoder,
+            "lia_llm_attempts",
             "LLM attempts by provider and outcome (ok or error kind).",
-            &attempts,
-        );
-        let retries: Vec<(String, f64)> = self.llm.retries.lock().map_or_else(
+            attempts,
+        )?;
+        let retries: Vec<(Labels, u64)> = self.llm.retries.lock().map_or_else(
             |_| Vec::new(),
             |retries| {
                 retries
                     .iter()
-                    .map(|(provider, n)| (format!("provider=\"{provider}\""), float(*n)))
+                    .map(|(provider, n)| (vec![("provider", provider.clone())], *n))
                     .collect()
             },
         );
-        write_metric(
-            &mut out,
-            "lia_llm_retries_total",
-            "counter",
+        counters(
+            encoder,
+            "lia_llm_retries",
             "LLM attempts after the first, by provider.",
-            &retries,
-        );
+            retries,
+        )?;
 
-        let mut tokens: Vec<(String, f64)> = self
-            .chat
-            .usage()
-            .snapshot()
-            .into_iter()
-            .map(|((provider, model, kind, source), n)| {
-                (
-                    format!(
-                        "provider=\"{provider}\",model=\"{model}\",kind=\"{kind}\",source=\"{source}\""
-                    ),
-                    float(n),
-                )
-            })
-            .collect();
-        tokens.sort_by(|a, b| a.0.cmp(&b.0));
-        write_metric(
-            &mut out,
-            "lia_llm_tokens_total",
-            "counter",
+        let mut tokens: Vec<_> = self.chat.usage().snapshot().into_iter().collect();
+        tokens.sort();
+        counters(
+            encoder,
+            "lia_llm_tokens",
             "Tokens of stored replies by provider, model (catalogue models, else other), kind and source (provider or estimated).",
-            &tokens,
-        );
+            tokens
+                .into_iter()
+                .map(|((provider, model, kind, source), n)| {
+                    (
+                        vec![
+                            ("provider", provider.to_string()),
+                            ("model", model.to_string()),
+                            ("kind", kind.to_string()),
+                            ("source", source.to_string()),
+                        ],
+                        n,
+                    )
+                }),
+        )?;
 
         let circuits = self.chat.llm().circuits();
-        let open: Vec<(String, f64)> = circuits
-            .iter()
-            .map(|(provider, state, _)| {
-                let open = u64::from(*state != lia_llm::CircuitState::Closed);
-                (format!("provider=\"{provider}\""), float(open))
-            })
-            .collect();
-        write_metric(
-            &mut out,
+        gauges(
+            encoder,
             "lia_llm_circuit_open",
-            "gauge",
             "1 while a provider's circuit is open or half-open (calls skip it), else 0.",
-            &open,
-        );
+            circuits.iter().map(|(provider, state, _)| {
+                let open = i64::from(*state != lia_llm::CircuitState::Closed);
+                (vec![("provider", provider.to_string())], open)
+            }),
+        )?;
 
-        let counters = self.chat.counters();
-        let started = counters.started.load(Ordering::Relaxed);
-        write_metric(
-            &mut out,
-            "lia_chat_turns_total",
-            "counter",
+        let counters_now = self.chat.counters();
+        counters(
+            encoder,
+            "lia_chat_turns",
             "Chat turns started.",
-            &[(String::new(), float(started))],
-        );
-        write_metric(
-            &mut out,
-            "lia_chat_turn_failures_total",
-            "counter",
+            one(counters_now.started.load(Ordering::Relaxed)),
+        )?;
+        counters(
+            encoder,
+            "lia_chat_turn_failures",
             "Chat turns that ended with a provider error.",
-            &[(
-                String::new(),
-                float(counters.failed.load(Ordering::Relaxed)),
-            )],
-        );
-        write_metric(
-            &mut out,
+            one(counters_now.failed.load(Ordering::Relaxed)),
+        )?;
+        gauges(
+            encoder,
             "lia_chat_active_turns",
-            "gauge",
             "Chat turns generating now.",
-            &[(String::new(), float(self.chat.active_turns() as u64))],
-        );
-        write_metric(
-            &mut out,
-            "lia_sentiment_fallbacks_total",
-            "counter",
+            [(Vec::new(), gauge_value(self.chat.active_turns()))],
+        )?;
+        counters(
+            encoder,
+            "lia_sentiment_fallbacks",
             "Sentiment results that fell back to neutral.",
-            &[(String::new(), float(self.sentiment.fallback_count()))],
-        );
-        write_metric(
-            &mut out,
-            "lia_background_task_failures_total",
-            "counter",
+            one(self.sentiment.fallback_count()),
+        )?;
+        counters(
+            encoder,
+            "lia_background_task_failures",
             "Background tasks that failed or panicked.",
-            &[(String::new(), float(self.chat.tracker().failures()))],
-        );
+            one(self.chat.tracker().failures()),
+        )?;
         let (open, idle) = lia_store::pool_usage(&self.database);
-        write_metric(
-            &mut out,
+        let open = i64::from(open);
+        let idle = gauge_value(idle);
+        gauges(
+            encoder,
             "lia_db_pool_connections",
-            "gauge",
             "Database pool connections by state.",
-            &[
-                ("state=\"idle\"".into(), float(idle as u64)),
+            [
+                (vec![("state", "idle".to_owned())], idle),
                 (
-                    "state=\"in_use\"".into(),
-                    float(u64::from(open).saturating_sub(idle as u64)),
+                    vec![("state", "in_use".to_owned())],
+                    open.saturating_sub(idle),
                 ),
             ],
-        );
-        out
+        )
     }
 }

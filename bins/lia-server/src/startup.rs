@@ -192,15 +192,16 @@ impl Application {
             answers,
             settings: settings.http.clone(),
             started,
-            metrics: Arc::new(lia_api::HttpMetrics::default()),
-            metrics_source: Some(Arc::new(ServerMetrics {
-                cache: stats,
-                profiles,
-                llm: llm_counters,
-                chat: chat.clone(),
-                sentiment: Arc::clone(&sentiment),
-                database: connection.clone(),
-            })),
+            metrics: Arc::new(
+                lia_api::Metrics::new().with_collector(Box::new(ServerMetrics {
+                    cache: stats,
+                    profiles,
+                    llm: llm_counters,
+                    chat: chat.clone(),
+                    sentiment: Arc::clone(&sentiment),
+                    database: connection.clone(),
+                })),
+            ),
             draining: draining.clone(),
             trusted_proxies: Arc::new(
                 lia_api::TrustedProxies::parse(&settings.http.trusted_proxies).map_err(

@@ -15,7 +15,7 @@ mod wire;
 pub use error::ApiError;
 pub use extract::TrustedProxies;
 pub use health::Probe;
-pub use metrics::{HttpMetrics, MetricsSource};
+pub use metrics::Metrics;
 pub use middleware::{app, operations_app};
 pub use state::{ApiSettings, ApiState, CookieSettings, Draining, StaticAnswers};
 pub use wire::encode_detail;

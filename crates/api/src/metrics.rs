@@ -1,32 +1,26 @@
-//! Request metrics, kept by this crate's middleware in a registry owned by the app state (no
-//! global recorder, so several apps in one process never mix their numbers), and the
-//! Prometheus text endpoint, which appends what the server's other parts report through
-//! [`MetricsSource`].
+//! Metrics, in a `prometheus-client` registry owned by the app state (no global recorder, so
+//! several apps in one process never mix their numbers): the HTTP request series this crate's
+//! middleware records, plus whatever the server's other parts report through collectors
+//! registered with [`Metrics::with_collector`]. `/metrics` encodes the registry in the
+//! Prometheus text format (0.0.4).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
-
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-#[derive(Debug, Default)]
-struct Tables {
-    /// Route, then (method, status). Keyed by route first so that recording a request on a
-    /// route already seen allocates nothing.
-    requests: BTreeMap<String, BTreeMap<(&'static str, u16), u64>>,
-    latency: BTreeMap<String, Histogram>,
-}
 
 /// The methods that get a series of their own; any other (a client may invent methods
 /// without limit) counts as `other`, so the number of series stays bounded.
@@ -41,132 +35,145 @@ pub fn method_label(method: &str) -> &'static str {
         .unwrap_or("other")
 }
 
-/// The entry for `route` in `map` (always `Some`), allocating its key only the first time.
-fn entry_for<'m, V: Default>(map: &'m mut BTreeMap<String, V>, route: &str) -> Option<&'m mut V> {
-    if !map.contains_key(route) {
-        map.insert(route.to_owned(), V::default());
+/// The labels of `lia_http_requests_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: Arc<str>,
+    method: &'static str,
+    status: u16,
+}
+
+/// The label of the per-route series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: Arc<str>,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// The registry and the HTTP series.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    errors: Family<RouteLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Route labels seen so far, so recording a request on a known route allocates nothing.
+    /// Routes are the app's patterns (or `unmatched`): a bounded set.
+    routes: RwLock<HashSet<Arc<str>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
     }
-    map.get_mut(route)
 }
 
-/// Requests by route, method and status, and latency by route.
-#[derive(Debug, Default)]
-pub struct HttpMetrics {
-    tables: Mutex<Tables>,
-}
+impl Metrics {
+    /// A registry holding only the HTTP series.
+    #[must_use]
+    pub fn new() -> Self {
+        let requests = Family::<RequestLabels, Counter>::default();
+        let errors = Family::<RouteLabels, Counter>::default();
+        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let mut registry = Registry::default();
+        registry.register(
+            "lia_http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "lia_http_errors",
+            "HTTP responses with a 5xx status, by route",
+            errors.clone(),
+        );
+        registry.register(
+            "lia_http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            errors,
+            latency,
+            routes: RwLock::default(),
+        }
+    }
 
-impl HttpMetrics {
+    /// Adds a source of further metrics (cache, LLM, chat, database), asked on every scrape.
+    #[must_use]
+    pub fn with_collector(mut self, collector: Box<dyn Collector>) -> Self {
+        self.registry.register_collector(collector);
+        self
+    }
+
     /// Records one finished request; `route` is the matched pattern (e.g.
     /// `/api/v1/chat/conversation/{id}`), or `unmatched`; `method` is labelled by
     /// [`method_label`].
     pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let Ok(mut tables) = self.tables.lock() else {
-            return;
+        let route = RouteLabels {
+            route: self.route_label(route),
         };
-        if let Some(by_method) = entry_for(&mut tables.requests, route) {
-            *by_method.entry((method_label(method), status)).or_insert(0) += 1;
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: Arc::clone(&route.route),
+                method: method_label(method),
+                status,
+            })
+            .inc();
+        if status >= 500 {
+            self.errors.get_or_create(&route).inc();
         }
-        let Some(histogram) = entry_for(&mut tables.latency, route) else {
-            return;
-        };
-        let seconds = elapsed.as_secs_f64();
-        for (bucket, bound) in histogram.buckets.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+        self.latency
+            .get_or_create(&route)
+            .observe(elapsed.as_secs_f64());
     }
 
-    /// The Prometheus text of these metrics.
+    /// The shared label for `route`, allocated the first time it is seen.
+    fn route_label(&self, route: &str) -> Arc<str> {
+        if let Ok(known) = self.routes.read()
+            && let Some(label) = known.get(route)
+        {
+            return Arc::clone(label);
+        }
+        let Ok(mut known) = self.routes.write() else {
+            return Arc::from(route);
+        };
+        // Another request may have added it between the two locks.
+        if let Some(label) = known.get(route) {
+            return Arc::clone(label);
+        }
+        let label: Arc<str> = Arc::from(route);
+        known.insert(Arc::clone(&label));
+        label
+    }
+
+    /// The Prometheus text of every registered metric.
     #[must_use]
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let Ok(tables) = self.tables.lock() else {
-            return out;
-        };
-        out.push_str("# HELP lia_http_requests_total HTTP requests by route, method and status.\n# TYPE lia_http_requests_total counter\n");
-        for (route, by_method) in &tables.requests {
-            for ((method, status), count) in by_method {
-                let _ = writeln!(
-                    out,
-                    "lia_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
-                );
-            }
-        }
-        out.push_str("# HELP lia_http_errors_total HTTP responses with a 5xx status, by route.\n# TYPE lia_http_errors_total counter\n");
-        let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
-        for (route, by_method) in &tables.requests {
-            for ((_, status), count) in by_method {
-                if *status >= 500 {
-                    *errors.entry(route).or_insert(0) += count;
-                }
-            }
-        }
-        for (route, count) in errors {
-            let _ = writeln!(out, "lia_http_errors_total{{route=\"{route}\"}} {count}");
-        }
-        out.push_str("# HELP lia_http_request_duration_seconds HTTP request latency by route.\n# TYPE lia_http_request_duration_seconds histogram\n");
-        for (route, histogram) in &tables.latency {
-            for (bound, count) in BUCKETS.iter().zip(histogram.buckets) {
-                let _ = writeln!(
-                    out,
-                    "lia_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "lia_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                histogram.count
-            );
-            let _ = writeln!(
-                out,
-                "lia_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                histogram.sum
-            );
-            let _ = writeln!(
-                out,
-                "lia_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                histogram.count
-            );
+        if let Err(error) =
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
+        {
+            tracing::warn!(%error, "metrics could not be encoded");
         }
         out
     }
 }
 
-/// Anything else that reports metrics (cache, LLM, chat, database pool): the server composes
-/// them and the `/metrics` route appends their text.
-pub trait MetricsSource: Send + Sync + 'static {
-    /// Prometheus text lines, with `# HELP` and `# TYPE` headers.
-    fn render(&self) -> String;
-}
-
-/// Writes one `# HELP`/`# TYPE` header and the samples of a metric.
-pub fn write_metric(
-    out: &mut String,
-    name: &str,
-    kind: &str,
-    help: &str,
-    samples: &[(String, f64)],
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    for (labels, value) in samples {
-        if labels.is_empty() {
-            let _ = writeln!(out, "{name} {value}");
-        } else {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric as _};
+    use prometheus_client::metrics::counter::ConstCounter;
+
     use super::*;
 
     #[test]
     fn renders_counters_errors_and_cumulative_buckets() {
-        let metrics = HttpMetrics::default();
+        let metrics = Metrics::default();
         metrics.record("/health", "GET", 200, Duration::from_millis(3));
         metrics.record("/health", "GET", 503, Duration::from_millis(30));
         let text = metrics.render();
@@ -183,11 +190,13 @@ mod tests {
             )
         );
         assert!(text.contains("lia_http_request_duration_seconds_count{route=\"/health\"} 2"));
+        assert!(text.contains("# TYPE lia_http_requests_total counter"));
+        assert!(text.contains("# HELP lia_http_errors_total HTTP responses with a 5xx status"));
     }
 
     #[test]
     fn invented_methods_share_one_series() {
-        let metrics = HttpMetrics::default();
+        let metrics = Metrics::default();
         for n in 0..500 {
             metrics.record("unmatched", &format!("BREW{n}"), 405, Duration::ZERO);
         }
@@ -199,5 +208,35 @@ mod tests {
         assert!(text.contains("method=\"PATCH\""));
         assert!(!text.contains("BREW"));
         assert_eq!(text.matches("lia_http_requests_total{").count(), 2);
+    }
+
+    #[test]
+    fn a_route_label_is_allocated_once() {
+        let metrics = Metrics::default();
+        let first = metrics.route_label("/health");
+        let second = metrics.route_label("/health");
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+
+    #[derive(Debug)]
+    struct Turns(u64);
+
+    impl Collector for Turns {
+        fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+            let counter = ConstCounter::new(self.0);
+            let metric = encoder.encode_descriptor(
+                "lia_test_turns",
+                "Turns.",
+                None,
+                counter.metric_type(),
+            )?;
+            counter.encode(metric)
+        }
+    }
+
+    #[test]
+    fn collectors_are_asked_on_every_scrape() {
+        let metrics = Metrics::new().with_collector(Box::new(Turns(7)));
+        assert!(metrics.render().contains("lia_test_turns_total 7"));
     }
 }

@@ -150,10 +150,9 @@ pub struct ApiState {
     pub settings: ApiSettings,
     /// When the process started, for `/health/info`.
     pub started: std::time::Instant,
-    /// Request counts and latencies, recorded by the telemetry middleware.
-    pub metrics: Arc<crate::metrics::HttpMetrics>,
-    /// The rest of the server's metrics (cache, LLM, chat, database).
-    pub metrics_source: Option<Arc<dyn crate::metrics::MetricsSource>>,
+    /// The metrics registry: request counts and latencies, recorded by the telemetry
+    /// middleware, and the collectors of the rest of the server (cache, LLM, chat, database).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Set when shutdown begins.
     pub draining: Draining,
     /// The parsed `trusted_proxies`.

@@ -65,11 +65,7 @@ pub(super) async fn metrics(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     operations_access(&request, &state)?;
-    let mut text = state.metrics.render();
-    if let Some(source) = &state.metrics_source {
-        text.push_str(&source.render());
-    }
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(text))
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .body(state.metrics.render()))
 }

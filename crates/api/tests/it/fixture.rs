@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use lia_api::{ApiSettings, ApiState, Draining, HttpMetrics, StaticAnswers, TrustedProxies};
+use lia_api::{ApiSettings, ApiState, Draining, Metrics, StaticAnswers, TrustedProxies};
 use lia_auth::{
     Accounts, HashingConfig, JwtAlgorithm, PasswordHasher, ProfileCache, ProfileCacheConfig,
     TokenService,
@@ -65,8 +65,7 @@ pub(crate) async fn fixture(settings: ApiSettings) -> Fixture {
         trusted_proxies: Arc::new(TrustedProxies::parse(&settings.trusted_proxies).unwrap()),
         settings,
         started: std::time::Instant::now(),
-        metrics: Arc::new(HttpMetrics::default()),
-        metrics_source: None,
+        metrics: Arc::new(Metrics::default()),
         draining: Draining::default(),
     };
     Fixture {
