@@ -149,6 +149,9 @@ impl Application {
         )
         .with_detail_encoder(Arc::new(|page, window| {
             lia_api::encode_detail(page, window).map_err(Into::into)
+        }))
+        .with_history_row_encoder(Arc::new(|summary| {
+            lia_api::encode_history_row(summary).map_err(Into::into)
         }));
         let turns_runtime = TurnsRuntime(Some(
             tokio::runtime::Builder::new_multi_thread()

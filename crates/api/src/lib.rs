@@ -18,4 +18,4 @@ pub use health::Probe;
 pub use metrics::Metrics;
 pub use middleware::{app, operations_app};
 pub use state::{ApiSettings, ApiState, CookieSettings, Draining, StaticAnswers};
-pub use wire::encode_detail;
+pub use wire::{encode_detail, encode_history, encode_history_row};

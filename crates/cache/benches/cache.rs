@@ -15,7 +15,7 @@ use lia_cache::{
     RedisConnection, RedisRateLimiter, RedisStreamBuffer,
 };
 use lia_domain::ports::{
-    BufferedEvent, Cached, ConversationCache, RateLimitScope, RateLimiter, StreamBuffer,
+    BufferedEvent, Cached, ConversationCache, HistoryRow, RateLimitScope, RateLimiter, StreamBuffer,
 };
 use lia_domain::{ConversationId, ConversationSummary, HistoryPage, UserId};
 
@@ -51,7 +51,7 @@ async fn filled_history(cache: &dyn ConversationCache, user: UserId) {
         return;
     };
     let now = lia_domain::clock::now_utc();
-    let summaries: Vec<ConversationSummary> = (0..100)
+    let rows: Vec<HistoryRow> = (0..100)
         .map(|i| ConversationSummary {
             id: ConversationId::new_v7(),
             title: Some(format!("c{i}")),
@@ -59,8 +59,9 @@ async fn filled_history(cache: &dyn ConversationCache, user: UserId) {
             updated_at: now - time::Duration::minutes(i),
             message_count: 4,
         })
+        .map(HistoryRow::from)
         .collect();
-    cache.fill_history(user, token, &summaries, true).await;
+    cache.fill_history(user, token, &rows, true).await;
 }
 
 fn benches(c: &mut Criterion) {

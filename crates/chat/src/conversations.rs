@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use lia_domain::ports::{Cached, ConversationCache, SharedHistory, SharedPage};
+use lia_domain::ports::{Cached, ConversationCache, HistoryRow, SharedHistory, SharedPage};
 use lia_domain::{
-    BoxError, ConversationId, ConversationPage, ConversationRepository, HistoryPage, MessageWindow,
-    RepositoryError, Shared, Title, UserId,
+    BoxError, ConversationId, ConversationPage, ConversationRepository, ConversationSummary,
+    HistoryPage, MessageWindow, RepositoryError, Shared, Title, UserId,
 };
 
 /// The HTTP edge's encoding of a conversation page (what it answers for `window`). Given to
@@ -18,6 +18,30 @@ use lia_domain::{
 pub type DetailEncoder =
     Arc<dyn Fn(&ConversationPage, MessageWindow) -> Result<Vec<u8>, BoxError> + Send + Sync>;
 
+/// The HTTP edge's encoding of one history row (a JSON object; the edge answers a page as the
+/// JSON array of its rows). Given to the service, every row is encoded once, when the history
+/// is cached, so a cache outside the process serves a page as stored bytes.
+pub type HistoryRowEncoder =
+    Arc<dyn Fn(&ConversationSummary) -> Result<Vec<u8>, BoxError> + Send + Sync>;
+
+/// The page the edge answers for `rows`: `[row,row,...]`, when every row has its encoding.
+fn joined_rows(rows: &[HistoryRow]) -> Option<Vec<u8>> {
+    let size: usize = rows
+        .iter()
+        .map(|r| r.encoded.as_ref().map_or(0, Vec::len) + 1)
+        .sum();
+    let mut page = Vec::with_capacity(size + 2);
+    page.push(b'[');
+    for (index, row) in rows.iter().enumerate() {
+        if index > 0 {
+            page.push(b',');
+        }
+        page.extend_from_slice(row.encoded.as_deref()?);
+    }
+    page.push(b']');
+    Some(page)
+}
+
 /// Conversation reads and owner-scoped changes.
 #[derive(Clone)]
 pub struct ConversationService {
@@ -25,6 +49,7 @@ pub struct ConversationService {
     cache: Arc<dyn ConversationCache>,
     history_fill: u64,
     detail_encoder: Option<DetailEncoder>,
+    history_row_encoder: Option<HistoryRowEncoder>,
 }
 
 impl std::fmt::Debug for ConversationService {
@@ -48,6 +73,7 @@ impl ConversationService {
             cache,
             history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT),
             detail_encoder: None,
+            history_row_encoder: None,
         }
     }
 
@@ -55,6 +81,13 @@ impl ConversationService {
     #[must_use]
     pub fn with_detail_encoder(mut self, encoder: DetailEncoder) -> Self {
         self.detail_encoder = Some(encoder);
+        self
+    }
+
+    /// The same service, encoding history rows with `encoder` before caching them.
+    #[must_use]
+    pub fn with_history_row_encoder(mut self, encoder: HistoryRowEncoder) -> Self {
+        self.history_row_encoder = Some(encoder);
         self
     }
 
@@ -85,14 +118,40 @@ impl ConversationService {
             .map_err(|e| RepositoryError::Other(Box::new(e)))?;
         let newest = self.repository.history(user_id, fill).await?;
         let complete = (newest.len() as u64) < self.history_fill;
+        let rows = self.history_rows(newest);
         self.cache
-            .fill_history(user_id, token, &newest, complete)
+            .fill_history(user_id, token, &rows, complete)
             .await;
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        Ok(Shared::new(
-            newest.into_iter().skip(skip).take(take).collect(),
-        ))
+        let served = rows.get(skip..).unwrap_or_default();
+        let served = served.get(..take.min(served.len())).unwrap_or_default();
+        let encoded = joined_rows(served);
+        let page = Shared::new(served.iter().map(|row| row.summary.clone()).collect());
+        if let Some(encoded) = encoded {
+            let _ = page.encoded_with(|_| Ok::<_, std::convert::Infallible>(encoded));
+        }
+        Ok(page)
+    }
+
+    /// `summaries` as cache rows, each with its encoding when the service has the encoder
+    /// (none when any row fails to encode: a fill has one layout).
+    fn history_rows(&self, summaries: Vec<ConversationSummary>) -> Vec<HistoryRow> {
+        let encoded: Option<Vec<Vec<u8>>> = self
+            .history_row_encoder
+            .as_ref()
+            .and_then(|encode| summaries.iter().map(|s| encode(s).ok()).collect());
+        match encoded {
+            Some(encoded) => summaries
+                .into_iter()
+                .zip(encoded)
+                .map(|(summary, bytes)| HistoryRow {
+                    summary,
+                    encoded: Some(bytes),
+                })
+                .collect(),
+            None => summaries.into_iter().map(HistoryRow::from).collect(),
+        }
     }
 
     /// One window of a conversation; the first page is cached with its owner.

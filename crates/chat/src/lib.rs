@@ -13,7 +13,7 @@ pub mod turn;
 pub mod usage;
 
 pub use config::ChatConfig;
-pub use conversations::{ConversationService, DetailEncoder};
+pub use conversations::{ConversationService, DetailEncoder, HistoryRowEncoder};
 pub use error::ChatError;
 pub use events::{TurnEvent, frame, write_frame};
 pub use model_choice::{ModelChoice, ModelChoiceError};

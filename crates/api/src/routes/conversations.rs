@@ -10,7 +10,7 @@ use lia_domain::{ConversationId, HistoryPage, MessageAnchor, MessageId, MessageW
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, authenticate};
 use crate::state::ApiState;
-use crate::wire::{DeleteResponse, RenameRequest, SuccessResponse, SummaryResponse};
+use crate::wire::{DeleteResponse, RenameRequest, SuccessResponse};
 
 /// The query parameters, as text.
 pub(super) fn query(request: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
@@ -47,14 +47,7 @@ pub(super) async fn history(
     let limit = number(&query, "limit")?.unwrap_or(HistoryPage::DEFAULT_LIMIT);
     let page = HistoryPage::new(offset, limit)?;
     let summaries = state.conversations.history(user.0.id, page).await?;
-    let body = summaries.encoded_with(|summaries| {
-        serde_json::to_vec(
-            &summaries
-                .iter()
-                .map(SummaryResponse::from)
-                .collect::<Vec<_>>(),
-        )
-    })?;
+    let body = summaries.encoded_with(|summaries| crate::wire::encode_history(summaries))?;
     Ok(json_bytes(body))
 }
 

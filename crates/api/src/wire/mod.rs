@@ -216,6 +216,34 @@ pub fn encode_detail(
     serde_json::to_vec(&DetailResponse::new(page, window.limit(), window.offset()))
 }
 
+/// One row of `GET /chat/history`, as bytes. The composition root hands it to the
+/// conversation service, so rows are encoded once, when cached; a page is
+/// [`encode_history`] of its rows.
+///
+/// # Errors
+/// Serialisation failures (none for these types in practice).
+pub fn encode_history_row(summary: &ConversationSummary) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&SummaryResponse::from(summary))
+}
+
+/// The answer to `GET /chat/history`: the JSON array of the rows, each as
+/// [`encode_history_row`] writes it, so a page joined from cached rows is the same bytes.
+///
+/// # Errors
+/// Serialisation failures (none for these types in practice).
+pub fn encode_history(summaries: &[ConversationSummary]) -> Result<Vec<u8>, serde_json::Error> {
+    let mut page = Vec::with_capacity(summaries.len() * 160 + 2);
+    page.push(b'[');
+    for (index, summary) in summaries.iter().enumerate() {
+        if index > 0 {
+            page.push(b',');
+        }
+        serde_json::to_writer(&mut page, &SummaryResponse::from(summary))?;
+    }
+    page.push(b']');
+    Ok(page)
+}
+
 /// Delete answers.
 #[derive(Debug, Serialize)]
 pub(crate) struct DeleteResponse {
@@ -236,6 +264,31 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn a_history_page_is_its_rows_joined() {
+        let summary = |title: Option<&str>, minutes: i64| ConversationSummary {
+            id: ConversationId::new_v7(),
+            title: title.map(str::to_owned),
+            created_at: datetime!(2025-12-03 10:00:00.5 UTC),
+            updated_at: datetime!(2025-12-03 10:00:00 UTC) + time::Duration::minutes(minutes),
+            message_count: 3,
+        };
+        let rows = [summary(Some("a \"quoted\" title"), 1), summary(None, 2)];
+        let page = encode_history(&rows).unwrap();
+        let as_a_list: Vec<SummaryResponse<'_>> = rows.iter().map(SummaryResponse::from).collect();
+        assert_eq!(page, serde_json::to_vec(&as_a_list).unwrap());
+        let joined = [
+            b"[".to_vec(),
+            encode_history_row(&rows[0]).unwrap(),
+            b",".to_vec(),
+            encode_history_row(&rows[1]).unwrap(),
+            b"]".to_vec(),
+        ]
+        .concat();
+        assert_eq!(page, joined);
+        assert_eq!(encode_history(&[]).unwrap(), b"[]");
+    }
 
     #[test]
     fn timestamps_match_pydantic() {

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lia_domain::ports::{Cached, ConversationCache, FillToken, SharedHistory, SharedPage};
+use lia_domain::ports::{
+    Cached, ConversationCache, FillToken, HistoryRow, SharedHistory, SharedPage,
+};
 use lia_domain::{
     ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, Shared, UserId,
 };
@@ -179,15 +181,16 @@ impl ConversationCache for MemoryCache {
         &self,
         user_id: UserId,
         token: FillToken,
-        summaries: &[ConversationSummary],
+        rows: &[HistoryRow],
         complete: bool,
     ) {
+        // The values are kept: each page's encoding is made once, by its first reader.
         let mut index = HistoryIndex {
-            complete: complete && summaries.len() <= self.history_max,
+            complete: complete && rows.len() <= self.history_max,
             ..HistoryIndex::default()
         };
-        for summary in summaries.iter().take(self.history_max) {
-            index.insert(summary.clone());
+        for row in rows.iter().take(self.history_max) {
+            index.insert(row.summary.clone());
         }
         self.if_current(user_id, token, || {
             self.histories.insert(user_id, Arc::new(Mutex::new(index)))
@@ -272,7 +275,8 @@ mod tests {
         let Cached::Miss(token) = cache.history(user, HistoryPage::default()).await else {
             panic!("expected a miss");
         };
-        cache.fill_history(user, token, summaries, true).await;
+        let rows: Vec<HistoryRow> = summaries.iter().cloned().map(HistoryRow::from).collect();
+        cache.fill_history(user, token, &rows, true).await;
     }
 
     async fn hit(cache: &MemoryCache, user: UserId, page: HistoryPage) -> SharedHistory {

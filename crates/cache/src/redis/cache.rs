@@ -2,23 +2,32 @@
 //! scripts (one atomic round trip each); invalidations and removals are MULTI/EXEC
 //! transactions. Every operation is bounded by the command timeout and fails open.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use fred::bytes::Bytes;
 use fred::prelude::{
     HashesInterface, KeysInterface, SortedSetsInterface, TransactionInterface, Value,
 };
-use lia_domain::ports::{Cached, ConversationCache, FillToken, SharedHistory, SharedPage};
+use lia_domain::ports::{
+    Cached, ConversationCache, FillToken, HistoryRow, SharedHistory, SharedPage,
+};
 use lia_domain::{
     ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, UserId,
 };
 
 use super::RedisConnection;
-use super::codec::{SummaryJson, detail_entry, detail_entry_bytes};
+use super::codec::{SummaryJson, detail_entry, detail_entry_bytes, history_row_bytes};
 use super::scripts::{
     DETAIL_SCRIPT, FILL_HISTORY_SCRIPT, HISTORY_PAGE_SCRIPT, STORE_IF_CURRENT_SCRIPT,
 };
 use crate::config::{BUILT_PAGES_MAX, CacheConfig};
 use crate::stats::CacheKind;
+
+/// The history script's answer for a page of rows in the cache's own JSON layout.
+const PAGE_OF_CACHE_ROWS: i64 = 1;
+/// The history script's answer for a page of rows stored as the edge's encoding.
+const PAGE_OF_EDGE_ROWS: i64 = 2;
 
 /// The Redis conversation cache.
 #[derive(Debug, Clone)]
@@ -72,15 +81,21 @@ impl ConversationCache for RedisCache {
             return Cached::Unavailable;
         };
         let mut items = reply.into_iter();
-        let hit = items.next().and_then(|v| v.as_i64()) == Some(1);
-        if hit {
-            let summaries = items.next().and_then(|page| {
-                let rows = serde_json::from_slice::<Vec<SummaryJson>>(page.as_bytes()?).ok()?;
-                Some(rows.into_iter().map(ConversationSummary::from).collect())
+        let kind = items.next().and_then(|v| v.as_i64());
+        if let Some(kind @ (PAGE_OF_CACHE_ROWS | PAGE_OF_EDGE_ROWS)) = kind {
+            let page = items.next().and_then(|page| {
+                let bytes = page.as_bytes()?;
+                if kind == PAGE_OF_EDGE_ROWS {
+                    return Some(lia_domain::Shared::from_encoding(Arc::from(bytes)));
+                }
+                let rows = serde_json::from_slice::<Vec<SummaryJson>>(bytes).ok()?;
+                Some(lia_domain::Shared::new(
+                    rows.into_iter().map(ConversationSummary::from).collect(),
+                ))
             });
-            if let Some(summaries) = summaries {
+            if let Some(page) = page {
                 self.redis.stats.hit(CacheKind::History);
-                return Cached::Hit(lia_domain::Shared::new(summaries));
+                return Cached::Hit(page);
             }
             return Cached::Unavailable;
         }
@@ -98,21 +113,23 @@ impl ConversationCache for RedisCache {
         &self,
         user_id: UserId,
         token: FillToken,
-        summaries: &[ConversationSummary],
+        rows: &[HistoryRow],
         complete: bool,
     ) {
         let keys = &self.redis.keys;
         let max = usize::try_from(self.config.history_max_entries).unwrap_or(usize::MAX);
-        let complete = complete && summaries.len() <= max;
-        let mut args = vec![
-            token.0.to_string(),
-            self.config.history_ttl_secs.max(1).to_string(),
-            if complete { "complete" } else { "partial" }.to_owned(),
+        let complete = complete && rows.len() <= max;
+        let mut args: Vec<Value> = vec![
+            token.0.to_string().into(),
+            self.config.history_ttl_secs.max(1).to_string().into(),
+            if complete { "complete" } else { "partial" }.into(),
         ];
-        for summary in summaries.iter().take(max) {
-            args.push(score(summary));
-            args.push(summary.id.to_string());
-            args.push(serde_json::to_string(&SummaryJson::from(summary)).unwrap_or_default());
+        // One layout for the whole fill: the edge's rows only when every row has one.
+        let encoded = rows.iter().take(max).all(|row| row.encoded.is_some());
+        for row in rows.iter().take(max) {
+            args.push(score(&row.summary).into());
+            args.push(row.summary.id.to_string().into());
+            args.push(Value::from(Bytes::from(history_row_bytes(row, encoded))));
         }
         let script_keys = keys.history_group(user_id);
         self.redis

@@ -8,7 +8,7 @@ use lia_domain::{
 use std::sync::Arc;
 
 use lia_domain::Shared;
-use lia_domain::ports::SharedPage;
+use lia_domain::ports::{HistoryRow, SharedPage};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -145,6 +145,21 @@ impl DetailJson {
 
 /// The first byte of a detail entry kept as the edge's encoding.
 const ENCODED_TAG: u8 = b'E';
+
+/// A history row as stored: `E` and the edge's encoding of the row when `encoded` (the fill
+/// has one for every row), else the [`SummaryJson`]. The history script serves a page in one
+/// layout: `[` and the rows, `E` removed, joined by commas, `]`.
+pub(crate) fn history_row_bytes(row: &HistoryRow, encoded: bool) -> Vec<u8> {
+    match row.encoded.as_deref().filter(|_| encoded) {
+        Some(bytes) => {
+            let mut stored = Vec::with_capacity(bytes.len() + 1);
+            stored.push(ENCODED_TAG);
+            stored.extend_from_slice(bytes);
+            stored
+        }
+        None => serde_json::to_vec(&SummaryJson::from(&row.summary)).unwrap_or_default(),
+    }
+}
 
 /// A cached first page read back: its owner and generation, and the page.
 pub(crate) struct DetailEntry {

@@ -6,9 +6,14 @@ use std::sync::LazyLock;
 use fred::types::scripts::Script;
 
 /// A history page. KEYS: zset, meta hash, info, gen, built pages. ARGV: offset, limit, random
-/// gen, built pages max. Returns {1, page as one JSON array} on a hit, {0, generation} on a
-/// miss. A page assembled from the index is kept in the built-pages hash, so the next read
-/// of it is one HGET; every change to the history deletes that hash with the index.
+/// gen, built pages max. Returns {1, page as one JSON array of stored rows} or {2, the same
+/// built from rows stored as the edge's encoding} on a hit, {0, generation} on a miss.
+///
+/// A row is either JSON (`{...}`, a cache row) or `E` followed by the edge's encoding of the
+/// row; a page is served in one layout only, so rows of both kinds (left by instances of
+/// different versions) make a miss, and the refill stores one kind. A page assembled from the
+/// index is kept in the built-pages hash (prefixed `E` when encoded), so the next read of it
+/// is one HGET; every change to the history deletes that hash with the index.
 const HISTORY_PAGE: &str = r"
 local info = redis.call('GET', KEYS[3])
 local start = tonumber(ARGV[1])
@@ -16,23 +21,40 @@ local stop = start + tonumber(ARGV[2]) - 1
 if info then
   local field = ARGV[1] .. ':' .. ARGV[2]
   local built = redis.call('HGET', KEYS[5], field)
-  if built then return {1, built} end
+  if built then
+    if string.byte(built, 1) == 69 then return {2, string.sub(built, 2)} end
+    return {1, built}
+  end
   local n = redis.call('ZCARD', KEYS[1])
   if info == 'complete' or stop < n then
     local ids = redis.call('ZREVRANGE', KEYS[1], start, stop)
     local rows = {}
+    local encoded = 0
     if #ids > 0 then
       rows = redis.call('HMGET', KEYS[2], unpack(ids))
       for i = 1, #rows do
         if not rows[i] then return {0, redis.call('GET', KEYS[4]) or ARGV[3]} end
+        if string.byte(rows[i], 1) == 69 then
+          rows[i] = string.sub(rows[i], 2)
+          encoded = encoded + 1
+        end
       end
     end
+    if encoded > 0 and encoded < #rows then
+      return {0, redis.call('GET', KEYS[4]) or ARGV[3]}
+    end
     local page = '[' .. table.concat(rows, ',') .. ']'
+    local kind = 1
+    local stored = page
+    if encoded > 0 then
+      kind = 2
+      stored = 'E' .. page
+    end
     if redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[5]) end
-    redis.call('HSET', KEYS[5], field, page)
+    redis.call('HSET', KEYS[5], field, stored)
     local ttl = redis.call('PTTL', KEYS[3])
     if ttl > 0 then redis.call('PEXPIRE', KEYS[5], ttl) end
-    return {1, page}
+    return {kind, page}
   end
 end
 local gen = redis.call('GET', KEYS[4])
@@ -45,7 +67,7 @@ return {0, gen}
 
 /// Replaces the cached history if the generation still matches.
 /// KEYS: zset, meta, info, gen, built pages. ARGV: token, ttl, complete|partial, then
-/// (score, id, json)*.
+/// (score, id, row)*, each row JSON or `E` and the edge's encoding.
 const FILL_HISTORY: &str = r"
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])

@@ -2,7 +2,7 @@
 //! detail, and the fill-after-invalidate rule.
 
 use lia_cache::{CacheKind, RateLimitConfig};
-use lia_domain::ports::{Cached, FillToken};
+use lia_domain::ports::{Cached, FillToken, HistoryRow};
 use lia_domain::{
     Conversation, ConversationId, ConversationPage, ConversationSummary, HistoryPage,
     MessageWindow, UserId,
@@ -20,6 +20,11 @@ fn summary(minutes_ago: i64, title: &str) -> ConversationSummary {
         updated_at: at,
         message_count: 2,
     }
+}
+
+/// Rows of a fill by an instance without the edge's encoder.
+fn rows(summaries: &[ConversationSummary]) -> Vec<HistoryRow> {
+    summaries.iter().cloned().map(HistoryRow::from).collect()
 }
 
 fn titles(page: Option<&Vec<ConversationSummary>>) -> Vec<&str> {
@@ -45,7 +50,7 @@ async fn history_pages_follow_removals_and_invalidation() {
         let (a, b, c) = (summary(30, "a"), summary(20, "b"), summary(10, "c"));
         backend
             .cache
-            .fill_history(user, token, &[c.clone(), b.clone(), a.clone()], true)
+            .fill_history(user, token, &rows(&[c.clone(), b.clone(), a.clone()]), true)
             .await;
         let Cached::Hit(first) = backend.cache.history(user, page).await else {
             panic!("{}: expected a hit", backend.name)
@@ -99,6 +104,66 @@ async fn history_pages_follow_removals_and_invalidation() {
     }
 }
 
+/// Rows of a fill by an instance with an edge encoder (here: the title as a JSON object).
+fn encoded_rows(summaries: &[ConversationSummary]) -> Vec<HistoryRow> {
+    summaries
+        .iter()
+        .map(|summary| HistoryRow {
+            summary: summary.clone(),
+            encoded: Some(
+                format!(
+                    r#"{{"t":"{}"}}"#,
+                    summary.title.as_deref().unwrap_or_default()
+                )
+                .into_bytes(),
+            ),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn history_rows_stored_with_their_encoding_are_served_as_one_array_of_them() {
+    for backend in backends(RateLimitConfig::default()).await {
+        let user = UserId(4);
+        let page = HistoryPage::new(0, 2).unwrap();
+        let newest = [summary(1, "x"), summary(2, "y"), summary(3, "z")];
+        let token = miss_token(backend.cache.history(user, page).await).await;
+        backend
+            .cache
+            .fill_history(user, token, &encoded_rows(&newest), true)
+            .await;
+        for read in ["assembled from rows", "built page"] {
+            let Cached::Hit(hit) = backend.cache.history(user, page).await else {
+                panic!("{}: expected a hit", backend.name)
+            };
+            if backend.name == "memory" {
+                // In process the values are kept, and each page encoded by its first reader.
+                assert_eq!(titles(hit.value()), ["x", "y"], "{read}");
+            } else {
+                assert_eq!(hit.value(), None, "{}: {read}", backend.name);
+                let served = hit.encoded_with(|_| Err("the stored rows, not a new encoding"));
+                assert_eq!(
+                    served.as_deref(),
+                    Ok(&br#"[{"t":"x"},{"t":"y"}]"#[..]),
+                    "{}: {read}",
+                    backend.name
+                );
+            }
+        }
+
+        // A fill where one row has no encoding stores the cache's own layout for all.
+        backend.cache.invalidate_history(user).await;
+        let token = miss_token(backend.cache.history(user, page).await).await;
+        let mut mixed = encoded_rows(&newest);
+        mixed[1].encoded = None;
+        backend.cache.fill_history(user, token, &mixed, true).await;
+        let Cached::Hit(hit) = backend.cache.history(user, page).await else {
+            panic!("{}: expected a hit", backend.name)
+        };
+        assert_eq!(titles(hit.value()), ["x", "y"], "{}", backend.name);
+    }
+}
+
 #[tokio::test]
 async fn a_partial_history_serves_only_the_pages_it_holds() {
     for backend in backends(RateLimitConfig::default()).await {
@@ -108,7 +173,7 @@ async fn a_partial_history_serves_only_the_pages_it_holds() {
             (0..4).map(|i| summary(i, &format!("s{i}"))).collect();
         backend
             .cache
-            .fill_history(user, token, &newest, false)
+            .fill_history(user, token, &rows(&newest), false)
             .await;
         assert!(
             matches!(
@@ -145,7 +210,7 @@ async fn a_fill_that_raced_an_invalidation_is_refused() {
         backend.cache.invalidate_history(user).await;
         backend
             .cache
-            .fill_history(user, stale_token, &[summary(5, "stale")], true)
+            .fill_history(user, stale_token, &rows(&[summary(5, "stale")]), true)
             .await;
         assert!(
             matches!(backend.cache.history(user, page).await, Cached::Miss(_)),

@@ -27,6 +27,27 @@ pub type SharedHistory = Arc<Shared<Vec<ConversationSummary>>>;
 /// A conversation page as a cache serves it: shared with every reader of the entry.
 pub type SharedPage = Arc<Shared<ConversationPage>>;
 
+/// One conversation of a history fill, with the HTTP edge's encoding of its row when the
+/// service has the edge's row encoder. A cache outside the process stores the encodings, so
+/// a page it serves is the JSON array of its rows, `[row,row,...]`, already the bytes the edge
+/// answers ([`Shared::from_encoding`]), with nothing decoded or encoded per read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    /// The conversation.
+    pub summary: ConversationSummary,
+    /// The edge's encoding of this one row (a JSON object), if known.
+    pub encoded: Option<Vec<u8>>,
+}
+
+impl From<ConversationSummary> for HistoryRow {
+    fn from(summary: ConversationSummary) -> Self {
+        Self {
+            summary,
+            encoded: None,
+        }
+    }
+}
+
 /// The outcome of a cache read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cached<T> {
@@ -42,7 +63,9 @@ pub enum Cached<T> {
 #[async_trait]
 pub trait ConversationCache: Send + Sync + 'static {
     /// A page of the owner's history, newest first. An in-process cache hands the same
-    /// [`Shared`] to every reader until the owner's history changes.
+    /// [`Shared`] to every reader until the owner's history changes; a cache outside the
+    /// process answers with the encoding alone ([`Shared::from_encoding`]) when every row of
+    /// the page was stored with one.
     async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory>;
 
     /// Stores the newest conversations of the owner (`complete` when that is all of them),
@@ -51,7 +74,7 @@ pub trait ConversationCache: Send + Sync + 'static {
         &self,
         user_id: UserId,
         token: FillToken,
-        summaries: &[ConversationSummary],
+        rows: &[HistoryRow],
         complete: bool,
     );
 
