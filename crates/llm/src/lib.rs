@@ -13,6 +13,7 @@ pub mod reliability;
 mod secret;
 pub mod sse;
 pub mod structured;
+mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;

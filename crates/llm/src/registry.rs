@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 
 use crate::circuit::{CircuitBreaker, CircuitConfig, CircuitState};
 use crate::error::LlmError;
@@ -289,7 +290,15 @@ impl ProviderRegistry {
     /// Unknown provider, invalid settings, or the provider's own error.
     pub async fn stream(&self, name: &str, request: &ChatRequest) -> Result<ChatStream, LlmError> {
         request.settings.validate()?;
-        let stream = self.provider(name)?.stream(request).await?;
+        let provider = self.provider(name)?;
+        let span = crate::telemetry::call_span(provider.name(), request);
+        let stream = match provider.stream(request).instrument(span.clone()).await {
+            Ok(stream) => crate::telemetry::observed(stream, span),
+            Err(error) => {
+                span.record("error.type", error.kind());
+                return Err(error);
+            }
+        };
         Ok(match &request.format {
             ResponseFormat::Structured(output) => structured::extract(stream, output),
             ResponseFormat::Text | ResponseFormat::Json => stream,

@@ -13,3 +13,5 @@ mod openai;
 mod retries;
 #[cfg(test)]
 mod scripted;
+#[cfg(test)]
+mod telemetry;
