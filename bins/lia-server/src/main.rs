@@ -39,11 +39,12 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    telemetry::init(&settings.app);
     // The composition root picks the process's TLS stack, once: ring, which every client in
-    // the binary (database, Redis) then shares. The LLM and sentiment clients carry their own
-    // configuration; an error only says a provider is already installed.
+    // the binary (database, Redis, the trace exporter) then shares. The LLM and sentiment
+    // clients carry their own configuration; an error only says a provider is already
+    // installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let telemetry = telemetry::init(&settings.app, &env);
     let outcome = actix_web::rt::System::new().block_on(async move {
         let application = Application::build(settings).await?;
         application
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
             .await
             .map_err(StartupError::other)
     });
+    telemetry.shutdown();
     match outcome {
         Ok(Stopped::Gracefully) => ExitCode::SUCCESS,
         Ok(Stopped::Forced) => ExitCode::from(FORCED_EXIT),

@@ -365,3 +365,52 @@ async fn a_turn_whose_instance_is_killed_is_finished_by_the_other_exactly_once()
     drop(survivor);
     scratch.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_otlp_endpoint_its_provider_calls_are_exported_by_the_time_it_exits() {
+    let collector =
+        lia_llm::testing::Upstream::start_cycling(vec![lia_llm::testing::Reply::status(200, "")])
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(sqlite_env(
+        &dir,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.base_url.clone()),
+            ("OTEL_SERVICE_NAME", "lia-under-test".into()),
+            ("LIA__LLM__LOCAL__PACE_MS", "0".into()),
+        ],
+    ))
+    .await;
+    let token = server.register("otel").await;
+    let response = server.chat(&token, "I love my garden").await;
+    assert_eq!(response.status(), 200);
+    let frames = parse_frames(&response.text().await.unwrap());
+    assert!(!streamed_text(&frames).is_empty());
+    server.signal("TERM");
+    let status = server
+        .wait(Duration::from_secs(5))
+        .await
+        .expect("still running after SIGTERM");
+    assert!(status.success(), "{status}:\n{}", server.logs());
+
+    // The last batch is flushed at exit: no waiting on the collector after the process ends.
+    let exported: String = collector
+        .requests()
+        .iter()
+        .filter(|request| request.head.starts_with("POST /v1/traces"))
+        .map(|request| request.body.as_str())
+        .collect();
+    for expected in [
+        "lia-under-test",
+        "chat lia-local",
+        "gen_ai.system",
+        "gen_ai.request.model",
+        "gen_ai.response.finish_reasons",
+    ] {
+        assert!(
+            exported.contains(expected),
+            "{expected} not exported ({} bytes)",
+            exported.len()
+        );
+    }
+}
