@@ -12,7 +12,7 @@ use lia_llm::{AttemptObserver, LlmError};
 use lia_sentiment::SentimentService;
 use lia_store::DatabaseConnection;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric as _};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -67,16 +67,8 @@ fn counters(
     help: &str,
     samples: impl IntoIterator<Item = (Labels, u64)>,
 ) -> fmt::Result {
-    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (labels, value) in samples {
-        let counter = ConstCounter::new(value);
-        if labels.is_empty() {
-            counter.encode(metric.encode_family(&NoLabels)?)?;
-        } else {
-            counter.encode(metric.encode_family(&labels)?)?;
-        }
-    }
-    Ok(())
+    let samples = samples.into_iter().map(|(l, v)| (l, ConstCounter::new(v)));
+    family(encoder, name, help, MetricType::Counter, samples)
 }
 
 /// Writes gauge `name` with its samples.
@@ -86,13 +78,24 @@ fn gauges(
     help: &str,
     samples: impl IntoIterator<Item = (Labels, i64)>,
 ) -> fmt::Result {
-    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    let samples = samples.into_iter().map(|(l, v)| (l, ConstGauge::new(v)));
+    family(encoder, name, help, MetricType::Gauge, samples)
+}
+
+/// Writes the descriptor of `name` and one sample per label set.
+fn family<M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    samples: impl IntoIterator<Item = (Labels, M)>,
+) -> fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
     for (labels, value) in samples {
-        let gauge = ConstGauge::new(value);
         if labels.is_empty() {
-            gauge.encode(metric.encode_family(&NoLabels)?)?;
+            value.encode(metric.encode_family(&NoLabels)?)?;
         } else {
-            gauge.encode(metric.encode_family(&labels)?)?;
+            value.encode(metric.encode_family(&labels)?)?;
         }
     }
     Ok(())

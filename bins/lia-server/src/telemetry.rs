@@ -120,11 +120,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use lia_llm::providers::openai::{OpenAiConfig, OpenAiProvider};
-    use lia_llm::testing::{Reply, Upstream, openai_delta};
-    use lia_llm::{ChatMessage, ChatRequest, ChatRole, ProviderRegistry};
+    use lia_llm::testing::{Reply, Upstream, openai_delta, user_request};
     use opentelemetry::trace::SpanKind;
     use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -137,18 +133,12 @@ mod tests {
             "[DONE]",
         ])])
         .await;
-        let config = OpenAiConfig {
-            api_key: "sk-test".into(),
-            base_url: format!("{}/v1", upstream.base_url),
-            ..OpenAiConfig::default()
-        };
-        let mut registry = ProviderRegistry::empty("openai", "gpt-4.1-mini");
-        registry.insert(Arc::new(
-            OpenAiProvider::new(config, std::time::Duration::from_secs(2)).unwrap(),
-        ));
-        let request =
-            ChatRequest::new("gpt-4.1-mini", vec![ChatMessage::new(ChatRole::User, "Hi")]);
-        registry.complete("openai", &request).await.unwrap().text
+        upstream
+            .openai_registry()
+            .complete("openai", &user_request("gpt-4.1-mini", "Hi"))
+            .await
+            .unwrap()
+            .text
     }
 
     #[test]

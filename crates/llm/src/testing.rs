@@ -128,6 +128,29 @@ impl Upstream {
     pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
     }
+
+    /// A registry whose one provider, `openai`, is the OpenAI-compatible adapter pointed at
+    /// this upstream (default model `gpt-4.1-mini`), without retries or circuit breaker.
+    pub fn openai_registry(&self) -> crate::ProviderRegistry {
+        let config = crate::providers::openai::OpenAiConfig {
+            api_key: "sk-test".into(),
+            base_url: format!("{}/v1", self.base_url),
+            ..crate::providers::openai::OpenAiConfig::default()
+        };
+        let adapter =
+            crate::providers::openai::OpenAiProvider::new(config, Duration::from_secs(2)).unwrap();
+        let mut registry = crate::ProviderRegistry::empty("openai", "gpt-4.1-mini");
+        registry.insert(Arc::new(adapter));
+        registry
+    }
+}
+
+/// A one-message request to `model`: the user says `text`.
+pub fn user_request(model: &str, text: &str) -> crate::ChatRequest {
+    crate::ChatRequest::new(
+        model,
+        vec![crate::ChatMessage::new(crate::ChatRole::User, text)],
+    )
 }
 
 /// An OpenAI chat-completions chunk carrying `content` (and `finish_reason` if given).

@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use lia_llm::providers::openai::{OpenAiConfig, OpenAiProvider};
-use lia_llm::testing::{Reply, Upstream, openai_delta as delta};
-use lia_llm::{ChatMessage, ChatRequest, ChatRole, LlmError, ProviderRegistry, collect};
+use lia_llm::testing::{Reply, Upstream, openai_delta as delta, user_request};
+use lia_llm::{LlmError, collect};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
@@ -57,23 +56,6 @@ impl<S: tracing::Subscriber> Layer<S> for Spans {
     }
 }
 
-fn registry(upstream: &Upstream) -> ProviderRegistry {
-    let config = OpenAiConfig {
-        api_key: "sk-test".into(),
-        base_url: format!("{}/v1", upstream.base_url),
-        ..OpenAiConfig::default()
-    };
-    let mut registry = ProviderRegistry::empty("openai", "gpt-4.1-mini");
-    registry.insert(Arc::new(
-        OpenAiProvider::new(config, std::time::Duration::from_secs(2)).unwrap(),
-    ));
-    registry
-}
-
-fn request() -> ChatRequest {
-    ChatRequest::new("gpt-4.1-mini", vec![ChatMessage::new(ChatRole::User, "Hi")])
-}
-
 #[tokio::test]
 async fn a_call_carries_the_gen_ai_attributes_with_usage_and_finish_reason() {
     let spans = Spans::default();
@@ -84,8 +66,9 @@ async fn a_call_carries_the_gen_ai_attributes_with_usage_and_finish_reason() {
         "[DONE]",
     ])])
     .await;
-    let completion = registry(&upstream)
-        .complete("openai", &request())
+    let completion = upstream
+        .openai_registry()
+        .complete("openai", &user_request("gpt-4.1-mini", "Hi"))
         .await
         .unwrap();
     assert_eq!(completion.text, "Hello");
@@ -110,7 +93,11 @@ async fn a_failed_call_records_its_error_kind() {
     let spans = Spans::default();
     let _guard = tracing::subscriber::set_default(Registry::default().with(spans.clone()));
     let upstream = Upstream::start(vec![Reply::status(401, r#"{"error":{"message":"bad key","type":"invalid_request_error","code":"invalid_api_key"}}"#)]).await;
-    let outcome = match registry(&upstream).stream("openai", &request()).await {
+    let outcome = match upstream
+        .openai_registry()
+        .stream("openai", &user_request("gpt-4.1-mini", "Hi"))
+        .await
+    {
         Ok(stream) => collect(stream).await.map(|_| ()),
         Err(error) => Err(error),
     };
