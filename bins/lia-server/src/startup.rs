@@ -169,7 +169,7 @@ impl Application {
         let chat = ChatService::new(
             ChatDependencies {
                 repository,
-                cache: Arc::clone(&cache),
+                cache: Arc::clone(&cache) as Arc<dyn lia_domain::ports::HistoryCache>,
                 buffer,
                 leases,
                 llm: Arc::clone(&registry),

@@ -15,7 +15,8 @@ use lia_cache::{
     RedisConnection, RedisRateLimiter, RedisStreamBuffer,
 };
 use lia_domain::ports::{
-    BufferedEvent, Cached, ConversationCache, HistoryRow, RateLimitScope, RateLimiter, StreamBuffer,
+    BufferedEvent, Cached, ConversationCache, HistoryCache, HistoryRow, RateLimitScope,
+    RateLimiter, StreamBuffer,
 };
 use lia_domain::{ConversationId, ConversationSummary, HistoryPage, UserId};
 

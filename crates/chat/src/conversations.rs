@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use lia_domain::ports::{Cached, ConversationCache, HistoryRow, SharedHistory, SharedPage};
+use lia_domain::ports::{
+    Cached, ConversationCache, DetailCache, HistoryCache, HistoryRow, SharedHistory, SharedPage,
+};
 use lia_domain::{
     BoxError, ConversationId, ConversationPage, ConversationRepository, ConversationSummary,
     HistoryPage, MessageWindow, RepositoryError, Shared, Title, UserId,
@@ -46,7 +48,8 @@ fn joined_rows(rows: &[HistoryRow]) -> Option<Vec<u8>> {
 #[derive(Clone)]
 pub struct ConversationService {
     repository: Arc<dyn ConversationRepository>,
-    cache: Arc<dyn ConversationCache>,
+    history_cache: Arc<dyn HistoryCache>,
+    detail_cache: Arc<dyn DetailCache>,
     history_fill: u64,
     detail_encoder: Option<DetailEncoder>,
     history_row_encoder: Option<HistoryRowEncoder>,
@@ -70,7 +73,8 @@ impl ConversationService {
     ) -> Self {
         Self {
             repository,
-            cache,
+            history_cache: Arc::clone(&cache) as Arc<dyn HistoryCache>,
+            detail_cache: cache,
             history_fill: history_fill.clamp(1, HistoryPage::MAX_LIMIT),
             detail_encoder: None,
             history_row_encoder: None,
@@ -100,7 +104,7 @@ impl ConversationService {
         user_id: UserId,
         page: HistoryPage,
     ) -> Result<SharedHistory, RepositoryError> {
-        let token = match self.cache.history(user_id, page).await {
+        let token = match self.history_cache.history(user_id, page).await {
             Cached::Hit(summaries) => return Ok(summaries),
             Cached::Miss(token) => Some(token),
             Cached::Unavailable => None,
@@ -119,7 +123,7 @@ impl ConversationService {
         let newest = self.repository.history(user_id, fill).await?;
         let complete = (newest.len() as u64) < self.history_fill;
         let rows = self.history_rows(newest);
-        self.cache
+        self.history_cache
             .fill_history(user_id, token, &rows, complete)
             .await;
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
@@ -164,7 +168,7 @@ impl ConversationService {
         id: ConversationId,
         window: MessageWindow,
     ) -> Result<SharedPage, RepositoryError> {
-        let token = match self.cache.detail(user_id, id, window).await {
+        let token = match self.detail_cache.detail(user_id, id, window).await {
             Cached::Hit(page) => return Ok(page),
             Cached::Miss(token) => Some(token),
             Cached::Unavailable => None,
@@ -175,7 +179,7 @@ impl ConversationService {
                 // A failure leaves the page unencoded: the edge encodes it again and reports it.
                 let _ = page.encoded_with(|page| encode(page, window));
             }
-            self.cache.store_detail(token, window, &page).await;
+            self.detail_cache.store_detail(token, window, &page).await;
         }
         Ok(page)
     }
@@ -186,8 +190,8 @@ impl ConversationService {
     /// [`RepositoryError::NotFound`] when it does not exist or is someone else's.
     pub async fn delete(&self, user_id: UserId, id: ConversationId) -> Result<(), RepositoryError> {
         self.repository.delete(user_id, id).await?;
-        self.cache.invalidate_conversation(user_id, id).await;
-        self.cache.remove_history(user_id, id).await;
+        self.detail_cache.invalidate_conversation(user_id, id).await;
+        self.history_cache.remove_history(user_id, id).await;
         Ok(())
     }
 
@@ -198,7 +202,7 @@ impl ConversationService {
     pub async fn delete_all(&self, user_id: UserId) -> Result<u64, RepositoryError> {
         let n_deleted = self.repository.delete_all(user_id).await?;
         // One generation bump invalidates every cached page of the owner: no per-id work.
-        self.cache.invalidate_history(user_id).await;
+        self.history_cache.invalidate_history(user_id).await;
         Ok(n_deleted)
     }
 
@@ -214,7 +218,7 @@ impl ConversationService {
     ) -> Result<(), RepositoryError> {
         self.repository.rename(user_id, id, title).await?;
         // One generation bump covers the history and every detail page of the owner.
-        self.cache.invalidate_history(user_id).await;
+        self.history_cache.invalidate_history(user_id).await;
         Ok(())
     }
 }

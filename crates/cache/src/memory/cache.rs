@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lia_domain::ports::{
-    Cached, ConversationCache, FillToken, HistoryRow, SharedHistory, SharedPage,
+    Cached, DetailCache, FillToken, HistoryCache, HistoryRow, SharedHistory, SharedPage,
 };
 use lia_domain::{
     ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, Shared, UserId,
@@ -163,7 +163,7 @@ fn detail_key(id: ConversationId, window: MessageWindow) -> Option<(Conversation
 }
 
 #[async_trait]
-impl ConversationCache for MemoryCache {
+impl HistoryCache for MemoryCache {
     async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory> {
         if let Some(index) = self.histories.get(&user_id)
             && let Ok(mut index) = index.lock()
@@ -205,6 +205,14 @@ impl ConversationCache for MemoryCache {
         }
     }
 
+    async fn invalidate_history(&self, user_id: UserId) {
+        self.bump(user_id);
+        self.histories.invalidate(&user_id);
+    }
+}
+
+#[async_trait]
+impl DetailCache for MemoryCache {
     async fn detail(
         &self,
         user_id: UserId,
@@ -248,11 +256,6 @@ impl ConversationCache for MemoryCache {
     async fn invalidate_conversation(&self, user_id: UserId, _id: ConversationId) {
         // The generation covers every detail page of the owner.
         self.bump(user_id);
-    }
-
-    async fn invalidate_history(&self, user_id: UserId) {
-        self.bump(user_id);
-        self.histories.invalidate(&user_id);
     }
 }
 

@@ -10,7 +10,7 @@ use fred::prelude::{
     HashesInterface, KeysInterface, SortedSetsInterface, TransactionInterface, Value,
 };
 use lia_domain::ports::{
-    Cached, ConversationCache, FillToken, HistoryRow, SharedHistory, SharedPage,
+    Cached, DetailCache, FillToken, HistoryCache, HistoryRow, SharedHistory, SharedPage,
 };
 use lia_domain::{
     ConversationId, ConversationSummary, HistoryPage, MessageAnchor, MessageWindow, UserId,
@@ -55,7 +55,7 @@ impl RedisCache {
 }
 
 #[async_trait]
-impl ConversationCache for RedisCache {
+impl HistoryCache for RedisCache {
     async fn history(&self, user_id: UserId, page: HistoryPage) -> Cached<SharedHistory> {
         let keys = &self.redis.keys;
         let script_keys = keys.history_group(user_id);
@@ -159,6 +159,23 @@ impl ConversationCache for RedisCache {
             .await;
     }
 
+    async fn invalidate_history(&self, user_id: UserId) {
+        let keys = &self.redis.keys;
+        let transaction = self.redis.pool.multi();
+        // One slot: the history keys and the generation, bumped so fills in flight are void.
+        let generation = keys.generation(user_id);
+        let mut cached = keys.history_group(user_id);
+        cached.retain(|key| *key != generation);
+        let _: Result<(), _> = transaction.incr(generation).await;
+        let _: Result<(), _> = transaction.del(cached).await;
+        self.redis
+            .bounded("invalidate_history", transaction.exec::<Value>(true))
+            .await;
+    }
+}
+
+#[async_trait]
+impl DetailCache for RedisCache {
     async fn detail(
         &self,
         user_id: UserId,
@@ -228,20 +245,6 @@ impl ConversationCache for RedisCache {
                 "invalidate_conversation",
                 self.redis.pool.incr(self.redis.keys.generation(user_id)),
             )
-            .await;
-    }
-
-    async fn invalidate_history(&self, user_id: UserId) {
-        let keys = &self.redis.keys;
-        let transaction = self.redis.pool.multi();
-        // One slot: the history keys and the generation, bumped so fills in flight are void.
-        let generation = keys.generation(user_id);
-        let mut cached = keys.history_group(user_id);
-        cached.retain(|key| *key != generation);
-        let _: Result<(), _> = transaction.incr(generation).await;
-        let _: Result<(), _> = transaction.del(cached).await;
-        self.redis
-            .bounded("invalidate_history", transaction.exec::<Value>(true))
             .await;
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use lia_cache::{
     CacheConfig, CacheStats, RateLimitConfig, RedisCache, RedisConnection, RedisRateLimiter,
 };
-use lia_domain::ports::{Cached, ConversationCache, RateLimitScope, RateLimiter};
+use lia_domain::ports::{Cached, DetailCache, HistoryCache, RateLimitScope, RateLimiter};
 use lia_domain::{ConversationId, HistoryPage, MessageWindow, UserId};
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::StreamExt;
 use lia_domain::clock::Clock;
 use lia_domain::ports::{
-    ConversationCache, EventStream, FinishOutcome, FinishedTurn, Lease, NewTurn, StreamBuffer,
+    EventStream, FinishOutcome, FinishedTurn, HistoryCache, Lease, NewTurn, StreamBuffer,
     TurnLeases, UsageRepository, UsageRow,
 };
 use lia_domain::{
@@ -87,7 +87,7 @@ pub struct ChatService {
 
 struct Inner {
     repository: Arc<dyn ConversationRepository>,
-    cache: Arc<dyn ConversationCache>,
+    cache: Arc<dyn HistoryCache>,
     buffer: Arc<dyn StreamBuffer>,
     leases: Arc<dyn TurnLeases>,
     llm: Arc<ProviderRegistry>,
@@ -115,8 +115,9 @@ impl std::fmt::Debug for ChatService {
 pub struct ChatDependencies {
     /// Conversations and messages.
     pub repository: Arc<dyn ConversationRepository>,
-    /// The read-through cache (invalidated by each turn).
-    pub cache: Arc<dyn ConversationCache>,
+    /// The history cache, invalidated by each turn (which moves its conversation to the top;
+    /// the generation bump also voids the owner's cached detail pages).
+    pub cache: Arc<dyn HistoryCache>,
     /// The durable, cross-instance copy of every turn's events.
     pub buffer: Arc<dyn StreamBuffer>,
     /// Leases on active turns: the per-user cap across instances, and recovery.

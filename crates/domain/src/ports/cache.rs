@@ -59,9 +59,9 @@ pub enum Cached<T> {
     Unavailable,
 }
 
-/// Caches history pages and conversation first pages.
+/// Caches the owner's history pages.
 #[async_trait]
-pub trait ConversationCache: Send + Sync + 'static {
+pub trait HistoryCache: Send + Sync + 'static {
     /// A page of the owner's history, newest first. An in-process cache hands the same
     /// [`Shared`] to every reader until the owner's history changes; a cache outside the
     /// process answers with the encoding alone ([`Shared::from_encoding`]) when every row of
@@ -81,6 +81,14 @@ pub trait ConversationCache: Send + Sync + 'static {
     /// Removes one conversation from the owner's cached history, in O(log N).
     async fn remove_history(&self, user_id: UserId, id: ConversationId);
 
+    /// Drops the owner's cached history and bumps their generation (after a chat turn or a
+    /// rename, which move a conversation, or delete-all).
+    async fn invalidate_history(&self, user_id: UserId);
+}
+
+/// Caches the first page of each conversation, with its owner.
+#[async_trait]
+pub trait DetailCache: Send + Sync + 'static {
     /// The cached first page of a conversation, served only when its stored owner is
     /// `user_id` (a hit for another user is reported as a miss). A cache outside the process
     /// answers with the stored encoding alone ([`Shared::from_encoding`]) when the page was
@@ -103,8 +111,12 @@ pub trait ConversationCache: Send + Sync + 'static {
     /// Drops the cached detail pages of one conversation by bumping the owner's generation
     /// (after a new message, a rename or a delete).
     async fn invalidate_conversation(&self, user_id: UserId, id: ConversationId);
-
-    /// Drops the owner's cached history and bumps their generation (after a chat turn or a
-    /// rename, which move a conversation, or delete-all).
-    async fn invalidate_history(&self, user_id: UserId);
 }
+
+/// Both conversation caches in one: what Lia's adapters implement. The two share the owner's
+/// generation (an invalidation of either voids fills of both in flight), which is why one
+/// adapter serves both; a consumer that needs one asks for that one
+/// ([`HistoryCache`] or [`DetailCache`]), and `Arc<dyn ConversationCache>` coerces to either.
+pub trait ConversationCache: HistoryCache + DetailCache {}
+
+impl<T: HistoryCache + DetailCache> ConversationCache for T {}

@@ -9,7 +9,10 @@ mod stream_buffer;
 mod turn_leases;
 mod usage;
 
-pub use cache::{Cached, ConversationCache, FillToken, HistoryRow, SharedHistory, SharedPage};
+pub use cache::{
+    Cached, ConversationCache, DetailCache, FillToken, HistoryCache, HistoryRow, SharedHistory,
+    SharedPage,
+};
 pub use rate_limit::{RateLimitDecision, RateLimitError, RateLimitScope, RateLimiter};
 pub use repositories::{
     ActiveTurn, ConversationRepository, Cumulate, FinishOutcome, FinishedTurn, NewTurn,
