@@ -149,10 +149,17 @@ impl Application {
         )
         .with_detail_encoder(Arc::new(|page, window| {
             lia_api::encode_detail(page, window).map_err(Into::into)
-        }))
-        .with_history_row_encoder(Arc::new(|summary| {
-            lia_api::encode_history_row(summary).map_err(Into::into)
         }));
+        // Only a cache outside the process stores rows as the edge's bytes; the in-process
+        // one keeps the values (each page is encoded once by its first reader), so encoding
+        // every row of a fill there would be work thrown away.
+        let conversations = if redis.is_some() {
+            conversations.with_history_row_encoder(Arc::new(|summary| {
+                lia_api::encode_history_row(summary).map_err(Into::into)
+            }))
+        } else {
+            conversations
+        };
         let turns_runtime = TurnsRuntime(Some(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(settings.chat.turn_threads.max(1))
